@@ -581,7 +581,8 @@ mod tests {
     #[test]
     fn refuses_everything_else_with_a_typed_error() {
         use OriginError::*;
-        let cases: &[(&str, fn(&OriginError) -> bool)] = &[
+        type Check = fn(&OriginError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("", |e| matches!(e, Empty)),
             ("example.com", |e| matches!(e, MissingScheme(_))),
             ("https://example.com/", |e| matches!(e, Path(p) if p == "/")),

@@ -29,7 +29,7 @@ fn req(headers: &[(&str, &str)]) -> HeaderMap {
     map
 }
 
-fn get<'a>(d: &'a Decision, name: &str) -> Option<String> {
+fn get(d: &Decision, name: &str) -> Option<String> {
     d.headers
         .iter()
         .find(|(n, _)| n.as_str() == name)
