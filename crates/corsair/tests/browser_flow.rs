@@ -478,7 +478,8 @@ fn exposure_under_credentials() {
 fn every_error_has_messages_and_fix_for_every_profile() {
     // Drive a set of failing servers and check each message is non-empty
     // and mentions the URL.
-    let servers: Vec<(&str, &str, Vec<(&str, &str)>, u16)> = vec![
+    type Server<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, u16);
+    let servers: Vec<Server> = vec![
         (
             "GET",
             "include",
