@@ -218,6 +218,12 @@ impl Flow<'_> {
         }
     }
 
+    /// The requests sent so far and their responses (the last one has no
+    /// response while the flow waits for it).
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
     /// Whether the flow has finished.
     pub fn is_done(&self) -> bool {
         matches!(self.phase, Phase::Done(_))
