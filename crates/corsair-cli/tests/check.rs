@@ -25,6 +25,7 @@ impl Seen {
     }
 }
 
+type Response = (u16, Vec<(String, String)>);
 type Handler = dyn Fn(&Seen) -> (u16, Vec<(String, String)>) + Send + Sync;
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 with a random port.
@@ -194,7 +195,8 @@ fn missing_allow_origin_blocks_with_console_message() {
 
 #[test]
 fn access_check_failures() {
-    let cases: Vec<(Vec<(String, String)>, &[&str], &str)> = vec![
+    type Case<'a> = (Vec<(String, String)>, &'a [&'a str], &'a str);
+    let cases: Vec<Case> = vec![
         (
             h(&[("Access-Control-Allow-Origin", "*")]),
             &["--credentials", "include"],
@@ -255,7 +257,8 @@ fn access_check_failures() {
 fn preflight_failures() {
     let ok = (200, h(&[("Access-Control-Allow-Origin", PAGE)]));
     let acao = ("Access-Control-Allow-Origin", PAGE);
-    let cases: Vec<((u16, Vec<(String, String)>), &[&str], &str)> = vec![
+    type Case<'a> = (Response, &'a [&'a str], &'a str);
+    let cases: Vec<Case> = vec![
         ((204, h(&[acao])), &["-X", "PUT"], "method-not-allowed"),
         (
             (204, h(&[acao, ("Access-Control-Allow-Methods", "put")])),
