@@ -76,9 +76,9 @@ impl Profile {
     ///
     /// - Chromium: 2 hours, `kMaxTimeout = base::Hours(2)` in
     ///   services/network/cors/preflight_result.cc.
-    /// - Firefox: 24 hours (the `PREFLIGHT_CACHE_MAX_AGE`-style limit of
-    ///   86400 s in netwerk/protocol/http/nsCORSListenerProxy.cpp, as listed
-    ///   in corsair's browser anchors).
+    /// - Firefox: 24 hours, from corsair's browser anchors (shared/ANCHORS.md);
+    ///   not yet checked against Gecko's nsCORSListenerProxy.cpp, and Gecko's
+    ///   handling of invalid or negative values is modelled as the spec's.
     /// - WebKit: 10 minutes, `maxPreflightCacheTimeout = 600_s` in
     ///   Source/WebCore/loader/CrossOriginPreflightResultCache.cpp.
     pub fn max_age_cap(self) -> Option<u64> {
