@@ -1,9 +1,12 @@
 //! The `corsair` command: one CORS engine, several faces.
 #![forbid(unsafe_code)]
 
+mod check;
 mod eval;
 mod header_arg;
+mod http_client;
 mod policy_file;
+mod scan;
 mod validate;
 
 use std::process::ExitCode;
@@ -14,6 +17,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "corsair", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
+corsair check https://api.example.com/me --origin https://app.example.com --credentials include\n  \
+corsair scan https://api.example.com/me\n  \
 corsair validate --config cors.toml\n  \
 corsair eval --config cors.toml --origin https://app.example.com --method GET\n\n\
 Run `corsair help <command>` for each command's options and examples.")]
@@ -24,6 +29,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Send what a browser would send for a cross-origin fetch() and judge the answers like it.
+    Check(check::CheckArgs),
+    /// Probe URLs for CORS misconfigurations and explain each one.
+    Scan(scan::Args),
     /// Check a policy file and list every problem at once.
     Validate(validate::Args),
     /// Show what a policy answers to one request, without any network.
@@ -33,6 +42,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Scan(args) => scan::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Eval(args) => eval::run(args),
     }

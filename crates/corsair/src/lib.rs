@@ -9,6 +9,8 @@
 //! - [`config`]: the `[cors]` TOML table shared by every corsair tool.
 //! - [`policy`]: the server side: a validated [`Policy`] that classifies each
 //!   request and returns a [`Decision`] with its reason and headers.
+//! - [`browser`]: the browser side: preflight decisions, CORS checks,
+//!   redirects, the preflight cache and per-browser diagnostics.
 //!
 //! The crate is pure: no I/O, no async, no global state. It uses the
 //! [`http`] crate's types at its edges.
@@ -33,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod browser;
 pub mod config;
 pub mod names;
 pub mod origin;

@@ -1,0 +1,318 @@
+//! Browser profiles: every place where a browser engine departs from the
+//! Fetch Standard, in one file.
+//!
+//! [`Profile::Spec`] follows the Fetch Standard to the letter. The other
+//! profiles override single decisions; each override names its evidence
+//! (the engine's source file and what it says) so that a conformance run
+//! against the real browser can confirm or correct it here, without
+//! touching the algorithms.
+
+use serde::{Deserialize, Serialize};
+
+/// Which browser's behaviour to model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The WHATWG Fetch Standard exactly.
+    Spec,
+    /// Chromium (Chrome, Edge, Opera, Brave).
+    #[default]
+    Chromium,
+    /// Firefox (Gecko).
+    Firefox,
+    /// WebKit (Safari).
+    Webkit,
+}
+
+/// How a successful preflight updates existing cache entries for the same
+/// origin and URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheUpdate {
+    /// Fetch §4.9 "CORS-preflight fetch" steps 13-16: refresh matching
+    /// entries and add new ones; entries for other methods and headers stay.
+    Merge,
+    /// Drop every entry for the origin and URL, then add the new ones.
+    Replace,
+}
+
+/// Default max-age when `Access-Control-Max-Age` is absent or invalid
+/// (Fetch §4.9 "CORS-preflight fetch" step 10: 5 seconds).
+pub const DEFAULT_MAX_AGE: u64 = 5;
+
+impl Profile {
+    /// All profiles, in display order.
+    pub const ALL: [Profile; 4] = [
+        Profile::Spec,
+        Profile::Chromium,
+        Profile::Firefox,
+        Profile::Webkit,
+    ];
+
+    /// The lowercase name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Spec => "spec",
+            Profile::Chromium => "chromium",
+            Profile::Firefox => "firefox",
+            Profile::Webkit => "webkit",
+        }
+    }
+
+    /// Parses a profile name (`spec`, `chromium`/`chrome`, `firefox`,
+    /// `webkit`/`safari`), ASCII case-insensitively.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        match name.to_ascii_lowercase().as_str() {
+            "spec" | "fetch" => Some(Profile::Spec),
+            "chromium" | "chrome" | "edge" => Some(Profile::Chromium),
+            "firefox" | "gecko" => Some(Profile::Firefox),
+            "webkit" | "safari" => Some(Profile::Webkit),
+            _ => None,
+        }
+    }
+
+    /// The cap the browser imposes on a preflight cache entry's max-age, in
+    /// seconds (Fetch §4.9 step 11 "an imposed limit"). `None`: no cap.
+    ///
+    /// - Chromium: 2 hours, `kMaxTimeout = base::Hours(2)` in
+    ///   services/network/cors/preflight_result.cc.
+    /// - Firefox: 24 hours, from corsair's browser anchors (shared/ANCHORS.md);
+    ///   not yet checked against Gecko's nsCORSListenerProxy.cpp, and Gecko's
+    ///   handling of invalid or negative values is modelled as the spec's.
+    /// - WebKit: 10 minutes, `maxPreflightCacheTimeout = 600_s` in
+    ///   Source/WebCore/loader/CrossOriginPreflightResultCache.cpp.
+    pub fn max_age_cap(self) -> Option<u64> {
+        match self {
+            Profile::Spec => None,
+            Profile::Chromium => Some(7200),
+            Profile::Firefox => Some(86400),
+            Profile::Webkit => Some(600),
+        }
+    }
+
+    /// The effective cache lifetime in seconds given the
+    /// `Access-Control-Max-Age` field values (`values` holds one entry per
+    /// header line).
+    ///
+    /// Spec (Fetch §4.9 steps 8-11): the header is `delta-seconds`
+    /// (`1*DIGIT`, one header only); failure or absence gives 5; then the
+    /// cap applies.
+    ///
+    /// Deviations:
+    /// - Chromium parses with `base::StringToInt64` (ParseAccessControlMaxAge
+    ///   in services/network/cors/preflight_result.cc): a negative number
+    ///   gives 0 ("the entry cannot be cached"), a number that does not fit
+    ///   in an `int64_t` fails and gives the 5 s default. Several header
+    ///   lines are joined with ", " by `net::HttpResponseHeaders`, which
+    ///   then fails to parse, giving 5 s as in the spec.
+    /// - WebKit parses with `parseInteger<int64_t>`
+    ///   (CrossOriginPreflightResultCache.cpp): a negative number is
+    ///   accepted, so the entry expires at once (0 here).
+    pub fn max_age(self, values: &[&[u8]]) -> u64 {
+        let parsed: Option<u64> = match self {
+            Profile::Spec | Profile::Firefox => match values {
+                [one] => parse_delta_seconds(one),
+                _ => None,
+            },
+            Profile::Chromium | Profile::Webkit => match values {
+                [one] => parse_signed(one).map(|n| u64::try_from(n).unwrap_or(0)),
+                _ => None,
+            },
+        };
+        let age = match (values.is_empty(), parsed) {
+            (true, _) | (false, None) => DEFAULT_MAX_AGE,
+            (false, Some(n)) => n,
+        };
+        match self.max_age_cap() {
+            Some(cap) => age.min(cap),
+            None => age,
+        }
+    }
+
+    /// How a successful preflight updates the cache.
+    ///
+    /// Chromium keeps one `PreflightResult` per origin and URL and
+    /// overwrites it (`PreflightCache::AppendEntry` assigns
+    /// `cache_[key][url] = result` in
+    /// services/network/cors/preflight_cache.cc), so a later preflight
+    /// that allows fewer methods forgets the earlier ones. WebKit does the
+    /// same (`CrossOriginPreflightResultCache::appendEntry` sets the map
+    /// entry). The spec and Gecko merge.
+    pub fn cache_update(self) -> CacheUpdate {
+        match self {
+            Profile::Spec | Profile::Firefox => CacheUpdate::Merge,
+            Profile::Chromium | Profile::Webkit => CacheUpdate::Replace,
+        }
+    }
+
+    /// Whether a cached `*` method or header entry only counts when the
+    /// entry was stored without credentials.
+    ///
+    /// The spec's "method cache entry match" matches a `*` entry whatever
+    /// the entry's credentials; engines honour `*` only for
+    /// non-credentialed results (Chromium
+    /// `PreflightResult::EnsureAllowedCrossOriginMethod`: `if (!credentials_
+    /// && methods_.find("*") ...)`).
+    pub fn cache_wildcard_needs_no_credentials(self) -> bool {
+        !matches!(self, Profile::Spec)
+    }
+
+    /// Whether the preflight's status is judged before its CORS check
+    /// (this only changes which error is reported, never the verdict).
+    ///
+    /// - Chromium checks access first and reports a status problem only
+    ///   when the CORS headers pass (`CheckPreflightAccess` then
+    ///   `kPreflightInvalidStatus` in services/network/cors/cors_url_loader
+    ///   and preflight_controller.cc), so a 404 without CORS headers is
+    ///   reported as a missing `Access-Control-Allow-Origin`.
+    /// - WebKit's `validatePreflightResponse` (CrossOriginAccessControl.cpp)
+    ///   tests `response.isSuccessful()` first ("Preflight response is not
+    ///   successful").
+    /// - Gecko's `nsCORSPreflightListener` rejects a failed channel status
+    ///   first (`CORSPreflightDidNotSucceed3`).
+    pub fn preflight_status_first(self) -> bool {
+        matches!(self, Profile::Firefox | Profile::Webkit)
+    }
+
+    /// Extra request headers this browser treats as CORS-safelisted, beyond
+    /// Fetch §2.2.2. `Some(verdict)` when the profile decides for `name`
+    /// (lowercase), `None` to use the spec rule.
+    ///
+    /// Chromium safelists the script-settable client-hint headers with a
+    /// value check (`IsCorsSafelistedHeader` in
+    /// services/network/public/cpp/cors/cors.cc: `device-memory` and `dpr`
+    /// must match `1*DIGIT [ "." 1*DIGIT ]`, `width` and `viewport-width`
+    /// `1*DIGIT`, `save-data` must be `on`), and lowercases a `Range`
+    /// value before parsing it, so `BYTES=0-1` is safelisted.
+    pub fn safelisted_request_header(self, name: &str, value: &[u8]) -> Option<bool> {
+        if self != Profile::Chromium {
+            return None;
+        }
+        match name {
+            "device-memory" | "dpr" => Some(is_decimal(value)),
+            "width" | "viewport-width" => {
+                Some(!value.is_empty() && value.iter().all(u8::is_ascii_digit))
+            }
+            "save-data" => Some(value.eq_ignore_ascii_case(b"on")),
+            "range" => {
+                let lower = value.to_ascii_lowercase();
+                Some(super::safelist::is_safelisted_range(&lower))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::from_name(s).ok_or_else(|| {
+            format!("unknown browser `{s}`: use one of chromium, firefox, webkit, spec")
+        })
+    }
+}
+
+/// RFC 9111 §1.2.2 `delta-seconds = 1*DIGIT` after trimming optional
+/// whitespace; saturates at `u64::MAX` as the RFC allows.
+fn parse_delta_seconds(v: &[u8]) -> Option<u64> {
+    let v = trim_ows(v);
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+/// An optionally negative decimal that fits in `i64` (the
+/// `StringToInt64`/`parseInteger<int64_t>` engines use).
+fn parse_signed(v: &[u8]) -> Option<i64> {
+    std::str::from_utf8(trim_ows(v)).ok()?.parse::<i64>().ok()
+}
+
+fn is_decimal(v: &[u8]) -> bool {
+    let mut parts = v.splitn(2, |&b| b == b'.');
+    let int = parts.next().unwrap_or_default();
+    let ok_int = !int.is_empty() && int.iter().all(u8::is_ascii_digit);
+    match parts.next() {
+        None => ok_int,
+        Some(frac) => ok_int && !frac.is_empty() && frac.iter().all(u8::is_ascii_digit),
+    }
+}
+
+pub(crate) fn trim_ows(v: &[u8]) -> &[u8] {
+    let start = v
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &v[start..end.max(start)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_per_profile() {
+        use Profile::*;
+        // (profile, header lines, expected seconds)
+        let cases: &[(Profile, &[&[u8]], u64)] = &[
+            (Spec, &[], 5),
+            (Spec, &[b"600"], 600),
+            (Spec, &[b"100000"], 100000),
+            (Spec, &[b"-1"], 5),
+            (Spec, &[b"1.5"], 5),
+            (Spec, &[b"10", b"20"], 5),
+            (Spec, &[b" 30 "], 30),
+            (Chromium, &[b"100000"], 7200),
+            (Chromium, &[b"7199"], 7199),
+            (Chromium, &[b"-1"], 0),
+            (Chromium, &[b"abc"], 5),
+            (Chromium, &[b"99999999999999999999"], 5),
+            (Chromium, &[], 5),
+            (Firefox, &[b"100000"], 86400),
+            (Firefox, &[b"-1"], 5),
+            (Webkit, &[b"100000"], 600),
+            (Webkit, &[b"-5"], 0),
+            (Webkit, &[b"x"], 5),
+        ];
+        for (p, lines, want) in cases {
+            assert_eq!(p.max_age(lines), *want, "{p} {lines:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Profile::ALL {
+            assert_eq!(Profile::from_name(p.name()), Some(p));
+        }
+        assert_eq!(Profile::from_name("Safari"), Some(Profile::Webkit));
+        assert!("opera".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn chromium_client_hints() {
+        let c = Profile::Chromium;
+        assert_eq!(c.safelisted_request_header("dpr", b"2.5"), Some(true));
+        assert_eq!(c.safelisted_request_header("dpr", b"2."), Some(false));
+        assert_eq!(c.safelisted_request_header("width", b"640"), Some(true));
+        assert_eq!(c.safelisted_request_header("width", b"6a"), Some(false));
+        assert_eq!(c.safelisted_request_header("save-data", b"on"), Some(true));
+        assert_eq!(c.safelisted_request_header("x-foo", b"on"), None);
+        assert_eq!(Profile::Spec.safelisted_request_header("dpr", b"2"), None);
+        assert_eq!(
+            c.safelisted_request_header("range", b"BYTES=0-1"),
+            Some(true)
+        );
+    }
+}
