@@ -62,7 +62,10 @@ async fn require_auth(request: Request, next: Next) -> Response {
 fn json(body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (
                 header::HeaderName::from_static("x-request-id"),
                 HeaderValue::from_static("req-1"),

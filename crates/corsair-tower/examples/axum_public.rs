@@ -37,7 +37,10 @@ pub fn app() -> Result<Router, ConfigErrors> {
 async fn items() -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (
                 HeaderName::from_static("x-total-count"),
                 HeaderValue::from_static("2"),

@@ -77,14 +77,15 @@
 //! is still answered (204 or 403), and actual requests that end in a 404
 //! or 405 still get the CORS headers the page needs to read the error.
 //!
-//! **axum `route_layer` and per-route layers.** `Router::route_layer` runs
-//! only for requests that match a route *and* a method: a preflight is an
-//! `OPTIONS` request, so unless the route has an `OPTIONS` handler it never
-//! reaches the layer and axum answers 405 without CORS headers, and
-//! unrouted paths get a bare 404. To give one route its own policy, put the
-//! layer on the method router instead, `get(handler).layer(cors)`: axum
-//! applies `MethodRouter::layer` to its method fallback too, so preflights
-//! for that route are answered (the tests check both behaviours).
+//! **axum `route_layer` and per-route layers.** `Router::route_layer`
+//! wraps each route, method fallback included, so preflights for routed
+//! paths are answered; but a request for a path with no route never
+//! reaches the layer: axum answers a bare 404 without CORS headers, which
+//! the page cannot read, and a preflight for it fails in the browser. To
+//! give one route its own policy, put the layer on the method router,
+//! `get(handler).layer(cors)`: axum applies `MethodRouter::layer` to its
+//! method fallback too, so preflights for that route are answered (the
+//! tests check these behaviours).
 //!
 //! **tonic / gRPC-web:** `Server::builder().accept_http1(true)`, then
 //! `.layer(CorsLayer::new(presets::grpc_web(origins).build()?))`, then

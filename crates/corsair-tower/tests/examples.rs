@@ -35,7 +35,10 @@ async fn axum_credentials_answers_preflights_before_auth_and_decorates_401s() {
     assert_eq!(r.status(), 204);
     assert_eq!(get(r.headers(), "access-control-allow-origin"), APP);
     assert_eq!(get(r.headers(), "access-control-allow-credentials"), "true");
-    assert_eq!(get(r.headers(), "access-control-allow-headers"), "authorization, content-type");
+    assert_eq!(
+        get(r.headers(), "access-control-allow-headers"),
+        "authorization, content-type"
+    );
     assert_eq!(get(r.headers(), "access-control-max-age"), "600");
 
     // Without credentials the auth layer answers 401, with CORS headers so
@@ -49,18 +52,32 @@ async fn axum_credentials_answers_preflights_before_auth_and_decorates_401s() {
     let preview = "https://pr-7.preview.example.com";
     let r = send(
         addr,
-        request("GET", "/api/me", &[("origin", preview), ("cookie", "session=abc")]),
+        request(
+            "GET",
+            "/api/me",
+            &[("origin", preview), ("cookie", "session=abc")],
+        ),
     )
     .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.body(), &Bytes::from_static(br#"{"user":"ada"}"#));
     assert_eq!(get(r.headers(), "access-control-allow-origin"), preview);
-    assert_eq!(get(r.headers(), "access-control-expose-headers"), "x-request-id");
+    assert_eq!(
+        get(r.headers(), "access-control-expose-headers"),
+        "x-request-id"
+    );
 
     // A foreign origin: the app answers, but no Access-Control-* header.
     let r = send(
         addr,
-        request("GET", "/api/me", &[("origin", "https://evil.example"), ("cookie", "session=abc")]),
+        request(
+            "GET",
+            "/api/me",
+            &[
+                ("origin", "https://evil.example"),
+                ("cookie", "session=abc"),
+            ],
+        ),
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -77,24 +94,43 @@ async fn axum_public_serves_any_origin_and_explains_refusals() {
     let (listener, addr) = loopback().await;
     tokio::spawn(axum_public::serve(listener));
 
-    let r = send(addr, request("GET", "/v1/items", &[("origin", "https://anyone.example")])).await;
+    let r = send(
+        addr,
+        request("GET", "/v1/items", &[("origin", "https://anyone.example")]),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(get(r.headers(), "access-control-allow-origin"), "*");
-    assert_eq!(get(r.headers(), "access-control-expose-headers"), "x-total-count");
+    assert_eq!(
+        get(r.headers(), "access-control-expose-headers"),
+        "x-total-count"
+    );
     // The handler's Vary is kept; `*` needs no `Vary: Origin`.
     assert_eq!(vary(r.headers()), ["accept-encoding"]);
 
     // Errors of the application are readable cross-origin too.
-    let r = send(addr, request("GET", "/v1/fail", &[("origin", "https://anyone.example")])).await;
+    let r = send(
+        addr,
+        request("GET", "/v1/fail", &[("origin", "https://anyone.example")]),
+    )
+    .await;
     assert_eq!(r.status(), 500);
     assert_eq!(get(r.headers(), "access-control-allow-origin"), "*");
 
     // Unrouted path: the preflight is still answered.
-    let r = send(addr, preflight("/v1/nowhere", "https://anyone.example", "GET", "x-api-key")).await;
+    let r = send(
+        addr,
+        preflight("/v1/nowhere", "https://anyone.example", "GET", "x-api-key"),
+    )
+    .await;
     assert_eq!(r.status(), 204);
 
     // Debug mode names the refusal, and only the code.
-    let r = send(addr, preflight("/v1/items", "https://anyone.example", "GET", "x-secret")).await;
+    let r = send(
+        addr,
+        preflight("/v1/items", "https://anyone.example", "GET", "x-secret"),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     assert_eq!(get(r.headers(), "x-corsair-reason"), "header-not-allowed");
     assert!(access_control(r.headers()).is_empty());
@@ -170,7 +206,10 @@ async fn tonic_grpc_web_call_and_preflight() {
     *call.body_mut() = Full::new(Bytes::from(frame));
     let r = send(addr, call).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(get(r.headers(), "content-type"), "application/grpc-web+proto");
+    assert_eq!(
+        get(r.headers(), "content-type"),
+        "application/grpc-web+proto"
+    );
     assert_eq!(get(r.headers(), "access-control-allow-origin"), APP);
     assert_eq!(
         get(r.headers(), "access-control-expose-headers"),
@@ -184,7 +223,16 @@ async fn tonic_grpc_web_call_and_preflight() {
 
     // From a foreign origin the call works (it is the browser that blocks),
     // but carries no CORS header.
-    let r = send(addr, preflight("/corsair.example.Echo/Say", "https://evil.example", "POST", "x-grpc-web")).await;
+    let r = send(
+        addr,
+        preflight(
+            "/corsair.example.Echo/Say",
+            "https://evil.example",
+            "POST",
+            "x-grpc-web",
+        ),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     assert!(access_control(r.headers()).is_empty());
 }

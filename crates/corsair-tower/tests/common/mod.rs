@@ -11,7 +11,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// A listener on a free loopback port.
 pub async fn loopback() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     (listener, addr)
 }
