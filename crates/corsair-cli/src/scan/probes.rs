@@ -52,19 +52,23 @@ pub fn derive(scheme: &str, host: &str, trusted: &[String]) -> Vec<Probe> {
     };
     push(Class::ReflectAnyOrigin, format!("https://{EVIL}"));
     push(Class::NullOrigin, "null".into());
+    // A probe host that is a real subdomain of the site's registrable domain
+    // proves only that subdomains are trusted, so such hosts are kept out of
+    // the other classes.
+    let under_site = |h: &str| h == registrable || h.ends_with(&format!(".{registrable}"));
     if !is_ip {
         for base in [host, registrable] {
             push(Class::PostDomain, format!("https://{base}.{EVIL}"));
-            push(Class::PreDomain, format!("https://evil{base}"));
         }
+        push(Class::PreDomain, format!("https://evil{registrable}"));
         // Substrings: the registrable domain (and host) cut at either end.
         for base in [registrable, host] {
             if base.len() > 3 {
-                push(Class::SubstringMatch, format!("https://{}", &base[1..]));
-                push(
-                    Class::SubstringMatch,
-                    format!("https://{}", &base[..base.len() - 1]),
-                );
+                for cut in [&base[1..], &base[..base.len() - 1]] {
+                    if !under_site(cut) {
+                        push(Class::SubstringMatch, format!("https://{cut}"));
+                    }
+                }
             }
         }
         // Unescaped dots: each dot of the host replaced by a letter.
@@ -126,7 +130,10 @@ mod tests {
         ));
         assert!(has(Class::PostDomain, "https://example.com.evil.example"));
         assert!(has(Class::PreDomain, "https://evilexample.com"));
-        assert!(has(Class::PreDomain, "https://evilapi.example.com"));
+        assert!(probes
+            .iter()
+            .all(|p| p.origin != "https://evilapi.example.com"));
+        assert!(probes.iter().all(|p| p.origin != "https://pi.example.com"));
         assert!(has(Class::SubstringMatch, "https://xample.com"));
         assert!(has(Class::SubstringMatch, "https://example.co"));
         assert!(has(Class::UnescapedDot, "https://apixexample.com"));

@@ -40,6 +40,11 @@ pub struct Scanner<'a> {
     pub trusted_list: &'a [String],
 }
 
+/// A request sent and its response.
+type Sent = Option<(HeaderMap, Response)>;
+/// A trusted origin with its actual and preflight exchanges.
+type TrustedProbe = (String, Sent, Sent);
+
 struct Probed {
     probe: Probe,
     actual: Option<(HeaderMap, Response)>,
@@ -137,7 +142,8 @@ impl Scanner<'_> {
             trusted_probed.push((origin.clone(), actual, preflight));
         }
 
-        self.origin_findings(&probed, &site, &mut report.findings);
+        let registrable = psl::domain_str(&host).unwrap_or(&host).to_string();
+        self.origin_findings(&probed, &site, &registrable, &mut report.findings);
         self.header_findings(&probed, &trusted_probed, &site, &mut report.findings);
         report
             .findings
@@ -154,7 +160,13 @@ impl Scanner<'_> {
     }
 
     /// Findings of the origin classes: a probe origin that can read the response.
-    fn origin_findings(&self, probed: &[Probed], site: &str, out: &mut Vec<Finding>) {
+    fn origin_findings(
+        &self,
+        probed: &[Probed],
+        site: &str,
+        registrable: &str,
+        out: &mut Vec<Finding>,
+    ) {
         let mut found: Vec<Finding> = Vec::new();
         for p in probed {
             let origin = &p.probe.origin;
@@ -241,6 +253,20 @@ impl Scanner<'_> {
             .collect();
         fold(&mut found, Class::ReflectAnyOrigin, &origin_classes);
         fold(&mut found, Class::PostDomain, &[Class::SpecialCharBypass]);
+        // A suffix match (`endsWith("example.com")`) also lets through the
+        // dot-replaced probes that still end with the registrable domain.
+        let explained_by_suffix = found.iter().any(|f| f.class == Class::PreDomain)
+            && found
+                .iter()
+                .filter(|f| f.class == Class::UnescapedDot)
+                .all(|f| {
+                    std::iter::once(&f.origin)
+                        .chain(f.also.iter())
+                        .all(|o| o.ends_with(registrable))
+                });
+        if explained_by_suffix {
+            fold(&mut found, Class::PreDomain, &[Class::UnescapedDot]);
+        }
         out.extend(found);
     }
 
@@ -249,11 +275,7 @@ impl Scanner<'_> {
     fn header_findings(
         &self,
         probed: &[Probed],
-        trusted: &[(
-            String,
-            Option<(HeaderMap, Response)>,
-            Option<(HeaderMap, Response)>,
-        )],
+        trusted: &[TrustedProbe],
         site: &str,
         out: &mut Vec<Finding>,
     ) {
@@ -269,7 +291,8 @@ impl Scanner<'_> {
         for (origin, actual, preflight) in all {
             for (method, ex) in [("GET", actual), ("OPTIONS", preflight)] {
                 let Some((req, resp)) = ex else { continue };
-                if invalid.is_none() {
+                // An echo of the request's own origin is the origin classes' business.
+                if invalid.is_none() && !judge::reflects(&resp.headers, origin) {
                     if let Some(why) = judge::invalid_acao(&resp.headers) {
                         invalid = Some((
                             origin.to_string(),

@@ -3,8 +3,8 @@
 //! closure, every request recorded.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 /// A request as the test server saw it.
@@ -52,6 +52,44 @@ impl Server {
         Server { port, seen }
     }
 
+    /// The same server over TLS with a fresh self-signed certificate for
+    /// `host`; returns the server and the certificate's PEM (for `--cacert`).
+    pub fn start_tls(
+        host: &str,
+        handler: impl Fn(&Seen) -> (u16, Vec<(String, String)>) + Send + Sync + 'static,
+    ) -> (Server, String) {
+        let cert = rcgen::generate_simple_self_signed(vec![host.to_string()]).expect("cert");
+        let pem = cert.cert.pem();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .expect("server config");
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let handler = handler.clone();
+                let seen = seen2.clone();
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    if let Ok(conn) = rustls::ServerConnection::new(config) {
+                        serve(rustls::StreamOwned::new(conn, stream), &*handler, &seen);
+                    }
+                });
+            }
+        });
+        (Server { port, seen }, pem)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -61,8 +99,8 @@ impl Server {
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+fn serve<S: Read + Write>(stream: S, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
+    let mut reader = BufReader::new(stream);
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() {
         return;
@@ -92,6 +130,7 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
         out.push_str(&format!("{n}: {v}\r\n"));
     }
     out.push_str("\r\n");
-    let mut stream = stream;
+    let stream = reader.get_mut();
     let _ = stream.write_all(out.as_bytes());
+    let _ = stream.flush();
 }
