@@ -201,3 +201,109 @@ pub fn violations(s: &Scenario, o: &Observation) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::SeenRequest;
+    use crate::scenario::{RequestSpec, ResponseSpec};
+
+    fn scenario(method: &str, acao: Option<&str>) -> Scenario {
+        Scenario {
+            id: "t".into(),
+            note: String::new(),
+            request: RequestSpec {
+                target: Server::Cross,
+                method: method.into(),
+                headers: vec![],
+                credentials: Credentials::Omit,
+                body: None,
+            },
+            preflight: None,
+            redirects: vec![],
+            response: ResponseSpec {
+                status: 200,
+                headers: acao
+                    .map(|v| vec![("access-control-allow-origin".into(), v.into())])
+                    .unwrap_or_default(),
+            },
+        }
+    }
+
+    fn request(method: &str, preflight: bool, acrm: Option<&str>) -> SeenRequest {
+        SeenRequest {
+            server: Server::Cross,
+            hop: 0,
+            method: method.into(),
+            preflight,
+            origin: Some("{page}".into()),
+            acrm: acrm.map(str::to_string),
+            acrh: None,
+            cookie: false,
+        }
+    }
+
+    fn observation(allowed: bool, requests: Vec<SeenRequest>) -> Observation {
+        Observation {
+            allowed,
+            status: allowed.then_some(200),
+            response_type: allowed.then(|| "cors".to_string()),
+            redirected: allowed.then_some(false),
+            readable_headers: vec![],
+            requests,
+            console: if allowed {
+                vec![]
+            } else {
+                vec!["blocked by CORS policy".into()]
+            },
+        }
+    }
+
+    #[test]
+    fn a_consistent_observation_passes() {
+        let s = scenario("GET", Some("{origin}"));
+        assert!(violations(&s, &observation(true, vec![request("GET", false, None)])).is_empty());
+        let s = scenario("GET", None);
+        assert!(violations(&s, &observation(false, vec![request("GET", false, None)])).is_empty());
+    }
+
+    #[test]
+    fn allowing_what_the_server_never_allowed_is_caught() {
+        for acao in [None, Some("http://wrong.example"), Some("{origin}/")] {
+            let s = scenario("GET", acao);
+            let v = violations(&s, &observation(true, vec![request("GET", false, None)]));
+            assert!(
+                v.iter().any(|l| l.contains("one matching ACAO")),
+                "{acao:?}: {v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn preflight_mistakes_are_caught() {
+        // A simple GET must not be preflighted.
+        let s = scenario("GET", Some("*"));
+        let o = observation(
+            true,
+            vec![
+                request("OPTIONS", true, Some("GET")),
+                request("GET", false, None),
+            ],
+        );
+        assert!(!violations(&s, &o).is_empty());
+        // A PUT must be, and with the normalized method.
+        let s = scenario("put", Some("*"));
+        let o = observation(true, vec![request("PUT", false, None)]);
+        assert!(!violations(&s, &o).is_empty());
+        let o = observation(
+            true,
+            vec![
+                request("OPTIONS", true, Some("put")),
+                request("PUT", false, None),
+            ],
+        );
+        assert!(violations(&s, &o)
+            .iter()
+            .any(|l| l.contains("normalized method")));
+    }
+}

@@ -208,3 +208,66 @@ impl Tally {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Observation {
+        Observation {
+            allowed: true,
+            status: Some(200),
+            response_type: Some("cors".into()),
+            redirected: Some(false),
+            readable_headers: vec!["content-length".into()],
+            requests: vec![SeenRequest {
+                server: Server::Cross,
+                hop: 0,
+                method: "GET".into(),
+                preflight: false,
+                origin: Some("{page}".into()),
+                acrm: None,
+                acrh: None,
+                cookie: false,
+            }],
+            console: vec![],
+        }
+    }
+
+    #[test]
+    fn every_field_is_compared_and_console_only_on_request() {
+        let a = allowed();
+        assert!(differences(&a, &a, true).is_empty());
+        let mut b = a.clone();
+        b.allowed = false;
+        b.status = None;
+        let d = differences(&a, &b, false);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].contains("predicted: true") && d[0].contains("chromium:  false"));
+        let mut c = a.clone();
+        c.requests[0].origin = Some("null".into());
+        assert_eq!(differences(&a, &c, false).len(), 1);
+        let mut e = a.clone();
+        e.readable_headers.push("x-custom".into());
+        assert_eq!(differences(&a, &e, false).len(), 1);
+        let mut f = a.clone();
+        f.console.push("blocked".into());
+        assert!(differences(&a, &f, false).is_empty());
+        assert_eq!(differences(&a, &f, true).len(), 1);
+    }
+
+    #[test]
+    fn the_tally_counts_and_prints_the_summary_line() {
+        let mut t = Tally::default();
+        t.record("a", "x", vec![]);
+        t.record("b", "x", vec!["  allowed: ...".into()]);
+        let mut u = Tally::default();
+        u.record("c", "y", vec![]);
+        t.merge(u);
+        assert_eq!(
+            t.summary_line(),
+            "2 scenarios agree with Chromium, 1 disagree"
+        );
+        assert!(t.disagreements[0].starts_with("scenario b (x):"));
+    }
+}

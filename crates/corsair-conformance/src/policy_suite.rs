@@ -414,6 +414,7 @@ const CREDENTIALS: [Credentials; 2] = [Credentials::Omit, Credentials::Include];
 pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
     let mut tally = Tally::default();
     let shapes = shapes();
+    let (mut allowed, mut blocked, mut preflighted) = (0, 0, 0);
     for (page_label, page_origin) in lab.pages.all() {
         let mut calls = Vec::new();
         let mut cases = Vec::new();
@@ -450,6 +451,12 @@ pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
         for ((key, expected), result) in cases.iter().zip(&results) {
             let requests = by_key.get(key.as_str()).cloned().unwrap_or_default();
             let seen = observed(result, &requests);
+            if seen.allowed {
+                allowed += 1;
+            } else {
+                blocked += 1;
+            }
+            preflighted += usize::from(seen.preflight.is_some());
             let mut problems = Vec::new();
             if seen != *expected {
                 problems.push(format!(
@@ -475,6 +482,9 @@ pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
             tally.record(key, &format!("policy, page {page_origin}"), problems);
         }
     }
+    eprintln!(
+        "policy suite: {allowed} allowed, {blocked} blocked, {preflighted} preflighted in Chromium"
+    );
     Ok(tally)
 }
 
@@ -567,4 +577,93 @@ pub fn run_cache(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverErr
         }
     }
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pages() -> Pages {
+        Pages {
+            a: "http://127.0.0.1:1001".into(),
+            b: "http://127.0.0.1:1002".into(),
+            local_port: 1003,
+        }
+    }
+
+    fn policy(name: &str) -> Policy {
+        let (_, config) = policies(&pages())
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .unwrap();
+        Policy::new(&config).unwrap()
+    }
+
+    fn find(slug: &str) -> Shape {
+        shapes().into_iter().find(|s| s.slug == slug).unwrap()
+    }
+
+    #[test]
+    fn every_policy_is_valid() {
+        for (name, config) in policies(&pages())
+            .into_iter()
+            .chain(cache_policies(&pages()))
+        {
+            assert!(Policy::new(&config).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn predictions_follow_the_policy() {
+        let spa = policy("spa");
+        let a = "http://127.0.0.1:1001";
+        let e = expect(&spa, a, &find("put-json"), Credentials::Include);
+        assert!(e.allowed && e.exposed);
+        assert_eq!(
+            e.preflight,
+            Some(("PUT".into(), Some("content-type".into())))
+        );
+        let e = expect(
+            &spa,
+            "http://127.0.0.1:1002",
+            &find("get"),
+            Credentials::Omit,
+        );
+        assert_eq!(
+            e,
+            Expected {
+                allowed: false,
+                preflight: None,
+                exposed: false
+            }
+        );
+        // `patch` is not `PATCH`: methods are case-sensitive.
+        let pn = policy("private-network-off");
+        assert!(expect(&pn, a, &find("patch"), Credentials::Omit).allowed);
+        assert!(!expect(&pn, a, &find("patch-lower"), Credentials::Omit).allowed);
+        // A public policy never grants credentials.
+        let public = policy("public");
+        assert!(expect(&public, a, &find("get"), Credentials::Omit).allowed);
+        assert!(!expect(&public, a, &find("get"), Credentials::Include).allowed);
+        // Subdomain patterns match subdomains, not the apex.
+        let sub = policy("subdomains");
+        assert!(
+            expect(
+                &sub,
+                "http://app.localhost:1003",
+                &find("delete"),
+                Credentials::Include
+            )
+            .allowed
+        );
+        assert!(
+            !expect(
+                &sub,
+                "http://localhost:1003",
+                &find("delete"),
+                Credentials::Include
+            )
+            .allowed
+        );
+    }
 }
