@@ -3,7 +3,7 @@
 //! scenarios in one Chromium page and returns an [`Observation`] each.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::chromium::{Chromium, DriverError};
@@ -115,9 +115,22 @@ impl Lab {
             })
             .collect();
         let results = run_fetches(&page, &calls, CONCURRENCY)?;
-        // Console events arrive asynchronously, after the promise settles.
-        std::thread::sleep(Duration::from_millis(500));
-        let console = console_by_key(&page.take_console()?);
+        // Console events arrive asynchronously, after the promise settles:
+        // wait until every blocked fetch has its message (at most 5 s).
+        let mut messages = Vec::new();
+        for _ in 0..25 {
+            std::thread::sleep(Duration::from_millis(200));
+            messages.extend(page.take_console()?);
+            let keyed = console_by_key(&messages);
+            let complete = results
+                .iter()
+                .filter(|r| !r.ok)
+                .all(|r| keyed.contains_key(&r.key));
+            if complete {
+                break;
+            }
+        }
+        let console = console_by_key(&messages);
         let received = self.take_log();
         let mut by_key: HashMap<&str, Vec<&Received>> = HashMap::new();
         for r in &received {
@@ -231,11 +244,6 @@ fn scenario_handler(server: Server, env: Env, scenarios: Scenarios) -> Handler {
         let answer = scenario.answer(&env, parts.method.as_str(), hop, origin);
         response(answer.status, &answer.headers, answer.body)
     })
-}
-
-/// A log shared by extra servers, for callers that start their own.
-pub fn new_log() -> RequestLog {
-    Arc::new(Mutex::new(Vec::new()))
 }
 
 #[cfg(test)]

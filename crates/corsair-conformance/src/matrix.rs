@@ -569,6 +569,29 @@ mod tests {
     }
 
     #[test]
+    fn the_observation_snapshot_covers_the_catalogue() {
+        let text =
+            std::fs::read_to_string(scenarios_dir().join("chromium-observations.jsonl")).unwrap();
+        let recorded = crate::observation::Recorded::from_jsonl(&text).unwrap();
+        assert_eq!(recorded.to_jsonl(), text);
+        let ids: Vec<String> = load_catalogue()
+            .unwrap()
+            .scenario
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let recorded_ids: Vec<String> = recorded
+            .observations
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert!(
+            ids == recorded_ids,
+            "scenarios/chromium-observations.jsonl is stale: run CORSAIR_BLESS=1 cargo test -p corsair-conformance"
+        );
+    }
+
+    #[test]
     fn wire_methods_follow_fetch_normalization() {
         assert_eq!(wire_method("put"), "PUT");
         assert_eq!(wire_method("patch"), "patch");

@@ -68,6 +68,54 @@ impl Observation {
     }
 }
 
+/// Observations recorded in a run: the browser version and `(id, observation)`
+/// per scenario, as in `scenarios/chromium-observations.jsonl`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The browser's version.
+    pub browser: String,
+    /// Scenario id and observation, in catalogue order.
+    pub observations: Vec<(String, Observation)>,
+}
+
+impl Recorded {
+    /// Parses the JSON-lines format: `{"chromium": version}` then
+    /// `{"id", "observation"}` per line.
+    pub fn from_jsonl(text: &str) -> Result<Recorded, String> {
+        #[derive(Deserialize)]
+        struct Head {
+            chromium: String,
+        }
+        #[derive(Deserialize)]
+        struct Line {
+            id: String,
+            observation: Observation,
+        }
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let head: Head = serde_json::from_str(lines.next().ok_or("empty file")?)
+            .map_err(|e| format!("line 1: {e}"))?;
+        let mut observations = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let l: Line = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 2))?;
+            observations.push((l.id, l.observation));
+        }
+        Ok(Recorded {
+            browser: head.chromium,
+            observations,
+        })
+    }
+
+    /// The JSON-lines text.
+    pub fn to_jsonl(&self) -> String {
+        let mut text = format!("{}\n", serde_json::json!({ "chromium": self.browser }));
+        for (id, o) in &self.observations {
+            text.push_str(&serde_json::json!({ "id": id, "observation": o }).to_string());
+            text.push('\n');
+        }
+        text
+    }
+}
+
 /// Something that predicts what a browser does with a scenario: the browser
 /// model (`corsair::browser`) plugs in here with a small adapter that drives
 /// the model with [`Scenario::answer`] for every request it decides to make.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use corsair_conformance::chromium::{skip_requested, Chromium};
 use corsair_conformance::lab::Lab;
 use corsair_conformance::matrix::{load_catalogue, scenarios_dir};
-use corsair_conformance::observation::{differences, Observation, Tally};
+use corsair_conformance::observation::{differences, Observation, Recorded, Tally};
 use corsair_conformance::policy_suite::{self, PolicyLab};
 use corsair_conformance::scenario::Scenario;
 use corsair_conformance::{invariants, model};
@@ -24,19 +24,15 @@ fn launch() -> Option<Chromium> {
     }
 }
 
-/// Writes the observations as JSON lines, one scenario each.
-fn write_observations(
-    path: &PathBuf,
-    version: &str,
-    scenarios: &[Scenario],
-    observed: &[Observation],
-) {
-    let mut text = format!("{}\n", serde_json::json!({ "chromium": version }));
-    for (s, o) in scenarios.iter().zip(observed) {
-        text.push_str(&serde_json::json!({ "id": s.id, "observation": o }).to_string());
-        text.push('\n');
+fn recorded(version: &str, scenarios: &[Scenario], observed: &[Observation]) -> Recorded {
+    Recorded {
+        browser: version.to_string(),
+        observations: scenarios
+            .iter()
+            .map(|s| s.id.clone())
+            .zip(observed.iter().cloned())
+            .collect(),
     }
-    std::fs::write(path, text).unwrap();
 }
 
 #[test]
@@ -53,17 +49,24 @@ fn conformance_against_chromium() {
         observed.extend(lab.run(&browser, chunk).unwrap());
     }
     let matrix_time = started.elapsed();
+    let run = recorded(browser.version(), &catalogue.scenario, &observed);
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chromium-observations.jsonl");
-    write_observations(&out, browser.version(), &catalogue.scenario, &observed);
+    std::fs::write(&out, run.to_jsonl()).unwrap();
+    let committed = scenarios_dir().join("chromium-observations.jsonl");
     if std::env::var("CORSAIR_BLESS").is_ok_and(|v| v == "1") {
-        let committed = scenarios_dir().join("chromium-observations.jsonl");
-        write_observations(
-            &committed,
-            browser.version(),
-            &catalogue.scenario,
-            &observed,
-        );
+        std::fs::write(&committed, run.to_jsonl()).unwrap();
     }
+    // Informational: how this Chromium differs from the committed snapshot
+    // (a new Chromium version may legitimately differ; the model decides).
+    let snapshot = std::fs::read_to_string(&committed)
+        .ok()
+        .and_then(|t| Recorded::from_jsonl(&t).ok())
+        .unwrap_or_default();
+    let changed = run
+        .observations
+        .iter()
+        .filter(|(id, o)| !snapshot.observations.iter().any(|(i, p)| i == id && p == o))
+        .count();
 
     let mut broken = Vec::new();
     for (s, o) in catalogue.scenario.iter().zip(&observed) {
@@ -120,10 +123,12 @@ fn conformance_against_chromium() {
     // (cargo's capture only covers the print macros).
     let _ = writeln!(
         std::io::stderr(),
-        "corsair-conformance: Chromium {}, {} browser-model scenarios (invariants: {} broken), {:.1?}\n{}",
+        "corsair-conformance: Chromium {}, {} browser-model scenarios (invariants: {} broken; \
+         {changed} differ from the committed Chromium {} snapshot), {:.1?}\n{}",
         browser.version(),
         observed.len(),
         broken.len(),
+        snapshot.browser,
         started.elapsed(),
         tally.summary_line()
     );
