@@ -244,6 +244,14 @@ fn preflight_answers(shape: &Shape) -> Vec<(&'static str, ResponseSpec)> {
             "acac-missing",
             spec(204, without(&good, "access-control-allow-credentials")),
         ),
+        (
+            "max-age-600",
+            spec(204, replaced(&good, "access-control-max-age", "600")),
+        ),
+        (
+            "max-age-negative",
+            spec(204, replaced(&good, "access-control-max-age", "-1")),
+        ),
     ]
 }
 
@@ -288,7 +296,18 @@ pub fn generate() -> Catalogue {
             if shape.simple && !matches!(answer, "ok" | "acao-missing") {
                 continue;
             }
-            for credentials in CREDENTIALS {
+            // `same-origin` only where it can differ from `omit` cross-origin:
+            // answers whose wildcards and credentials flags depend on the mode.
+            let modes: &[Credentials] = if matches!(answer, "star" | "acah-star" | "acac-missing") {
+                &[
+                    Credentials::Omit,
+                    Credentials::SameOrigin,
+                    Credentials::Include,
+                ]
+            } else {
+                &CREDENTIALS
+            };
+            for &credentials in modes {
                 out.push(Scenario {
                     id: format!("pf-{}-{answer}-{}", shape.slug, cred_slug(credentials)),
                     note: format!(
@@ -570,6 +589,9 @@ mod tests {
 
     #[test]
     fn the_observation_snapshot_covers_the_catalogue() {
+        if std::env::var("CORSAIR_BLESS").is_ok_and(|v| v == "1") {
+            return; // the browser test is rewriting it
+        }
         let text =
             std::fs::read_to_string(scenarios_dir().join("chromium-observations.jsonl")).unwrap();
         let recorded = crate::observation::Recorded::from_jsonl(&text).unwrap();
