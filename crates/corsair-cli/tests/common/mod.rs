@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 /// A request as the test server saw it.
@@ -37,19 +37,9 @@ impl Server {
     pub fn start(
         handler: impl Fn(&Seen) -> (u16, Vec<(String, String)>) + Send + Sync + 'static,
     ) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let seen2 = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let handler = handler.clone();
-                let seen = seen2.clone();
-                std::thread::spawn(move || serve(stream, &*handler, &seen));
-            }
-        });
-        Server { port, seen }
+        Self::spawn(handler, |stream, handler, seen| {
+            serve(stream, handler, seen)
+        })
     }
 
     /// The same server over TLS with a fresh self-signed certificate for
@@ -70,24 +60,33 @@ impl Server {
         .with_single_cert(vec![cert.cert.der().clone()], key)
         .expect("server config");
         let config = Arc::new(config);
+        let server = Self::spawn(handler, move |stream, handler, seen| {
+            if let Ok(conn) = rustls::ServerConnection::new(config.clone()) {
+                serve(rustls::StreamOwned::new(conn, stream), handler, seen);
+            }
+        });
+        (server, pem)
+    }
+
+    /// Accepts connections on a random loopback port, one thread each.
+    fn spawn(
+        handler: impl Fn(&Seen) -> (u16, Vec<(String, String)>) + Send + Sync + 'static,
+        connection: impl Fn(TcpStream, &Handler, &Mutex<Vec<Seen>>) + Send + Sync + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
+        let connection = Arc::new(connection);
         let seen2 = seen.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let handler = handler.clone();
-                let seen = seen2.clone();
-                let config = config.clone();
-                std::thread::spawn(move || {
-                    if let Ok(conn) = rustls::ServerConnection::new(config) {
-                        serve(rustls::StreamOwned::new(conn, stream), &*handler, &seen);
-                    }
-                });
+                let (handler, seen, connection) =
+                    (handler.clone(), seen2.clone(), connection.clone());
+                std::thread::spawn(move || connection(stream, &*handler, &seen));
             }
         });
-        (Server { port, seen }, pem)
+        Server { port, seen }
     }
 
     pub fn url(&self, path: &str) -> String {
