@@ -1,5 +1,5 @@
 //! Checks that hold in any browser, whatever the model predicts: they
-//! guard the harness and Chromium's basics while no model is plugged in.
+//! guard the harness and Chromium's basics independently of the model.
 //! A violated invariant fails the suite just like a disagreement.
 
 use crate::matrix::wire_method;

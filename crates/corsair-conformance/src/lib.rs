@@ -12,8 +12,8 @@
 //!   one page and records an [`observation::Observation`] each;
 //! - [`observation`]: observations, the [`observation::Predictor`] trait
 //!   the browser model plugs into, and the comparison;
-//! - [`model`]: where the browser model plugs in ([`model::browser_model`]);
-//! - [`invariants`]: checks true of any browser, used until a model predicts;
+//! - [`model`]: the browser model's adapter ([`model::browser_model`]);
+//! - [`invariants`]: checks true of any browser, whatever the model predicts;
 //! - [`policy_suite`]: serving real responses through [`corsair::Policy`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

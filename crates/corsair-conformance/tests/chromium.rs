@@ -88,7 +88,7 @@ fn conformance_against_chromium() {
         Some(predictor) => {
             for (s, o) in catalogue.scenario.iter().zip(&observed) {
                 let predicted = predictor.predict(s, &env);
-                let problems = differences(&predicted, o, predictor.predicts_console());
+                let problems = differences(&predicted, o, predictor.predicts_console_of(s, &env));
                 tally.record(&s.id, predictor.name(), problems);
             }
         }

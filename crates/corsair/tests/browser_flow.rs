@@ -115,9 +115,11 @@ fn missing_allow_origin_has_exact_chromium_message() {
     );
     let e = o.error.expect("blocked");
     assert_eq!(e.code(), "missing-allow-origin");
+    // Chromium 156's wording, as recorded by corsair-conformance (older
+    // versions appended a "no-cors" hint).
     assert_eq!(
         e.message(Profile::Chromium),
-        "Access to fetch at 'https://api.example/data' from origin 'https://app.example' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+        "Access to fetch at 'https://api.example/data' from origin 'https://app.example' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."
     );
     assert_eq!(
         e.message(Profile::Firefox),
@@ -543,4 +545,73 @@ fn every_error_has_messages_and_fix_for_every_profile() {
         assert!(!e.explanation().is_empty());
         assert!(e.fix().toml.starts_with("[cors]\n"));
     }
+}
+
+#[test]
+fn credentials_and_tainting_follow_the_hops() {
+    // Same-origin → cross-origin → same-origin, credentials `same-origin`:
+    // only the first hop carries credentials, the response is `cors`
+    // (tainting never goes back), and the last hop sends `Origin: null`.
+    let mut b = Browser::new(Profile::Chromium);
+    let r = req("https://app.example/a", "GET", &[], Credentials::SameOrigin);
+    let (o, sent) = run(&mut b, r, |r| match r.url.path() {
+        "/a" => (302, hm(&[("location", "https://api.example/b")])),
+        "/b" => (
+            302,
+            hm(&[
+                ("location", "https://app.example/c"),
+                ("access-control-allow-origin", PAGE),
+            ]),
+        ),
+        _ => (200, hm(&[("access-control-allow-origin", "*")])),
+    });
+    assert!(o.allowed, "{:?}", o.error);
+    let creds: Vec<bool> = sent.iter().map(|r| r.include_credentials).collect();
+    assert_eq!(creds, [true, false, false]);
+    assert_eq!(o.tainting.response_type(), "cors");
+    assert_eq!(sent[2].headers["origin"], "null");
+    assert!(o.console_errors(Profile::Chromium).is_empty());
+    // `include` sends them everywhere; a preflight never.
+    let r = req("https://api.example/x", "PUT", &[], Credentials::Include);
+    let (_, sent) = run(&mut b, r, |_| (204, hm(&[])));
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].include_credentials);
+}
+
+#[test]
+fn chromium_console_lines() {
+    let mut b = Browser::new(Profile::Chromium);
+    // Blocked: the CORS line, then the resource failure.
+    let r = req("https://api.example/x", "GET", &[], Credentials::Omit);
+    let (o, _) = run(&mut b, r, |_| (200, hm(&[])));
+    let lines = o.console_errors(Profile::Chromium);
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].ends_with(
+        "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    ));
+    assert_eq!(lines[1], "Failed to load resource: net::ERR_FAILED");
+    assert_eq!(o.console_errors(Profile::Spec).len(), 1);
+    // Allowed 500 (hw-error-status-is-visible): only the load line.
+    let r = req("https://api.example/y", "GET", &[], Credentials::Omit);
+    let (o, _) = run(&mut b, r, |_| {
+        (500, hm(&[("access-control-allow-origin", "*")]))
+    });
+    assert!(o.allowed);
+    assert_eq!(
+        o.console_errors(Profile::Chromium),
+        ["Failed to load resource: the server responded with a status of 500 (Internal Server Error)"]
+    );
+    // A redirect to a URL with credentials: Chromium prints an empty location.
+    let r = req("https://api.example/z", "GET", &[], Credentials::Omit);
+    let (o, _) = run(&mut b, r, |_| {
+        (
+            302,
+            hm(&[
+                ("location", "https://u:p@api.example/w"),
+                ("access-control-allow-origin", "*"),
+            ]),
+        )
+    });
+    let lines = o.console_errors(Profile::Chromium);
+    assert!(lines[0].ends_with("Redirect location '' contains a username and password, which is disallowed for cross-origin requests."), "{lines:?}");
 }

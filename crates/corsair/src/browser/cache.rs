@@ -117,7 +117,8 @@ impl PreflightCache {
                 && match e.header_name.as_deref() {
                     Some("*") => {
                         let authorization =
-                            super::safelist::is_cors_non_wildcard_request_header_name(name);
+                            super::safelist::is_cors_non_wildcard_request_header_name(name)
+                                && !profile.wildcard_covers_authorization();
                         let credentialed =
                             profile.cache_wildcard_needs_no_credentials() && e.key.credentials;
                         !authorization && !credentialed
@@ -245,6 +246,13 @@ mod tests {
         c.store(Profile::Spec, &key(false), &s(&["*"]), &s(&["*"]), 60, T0);
         assert!(c.method_match(Profile::Spec, &key(false), "PATCH", T0));
         assert!(c.header_match(Profile::Spec, &key(false), "x-anything", T0));
+        assert!(!c.header_match(Profile::Spec, &key(false), "Authorization", T0));
+        // Chromium's cached `*` covers Authorization without credentials
+        // (Profile::wildcard_covers_authorization).
+        let mut c = PreflightCache::new();
+        c.store(Profile::Chromium, &key(false), &s(&[]), &s(&["*"]), 60, T0);
+        assert!(c.header_match(Profile::Chromium, &key(false), "Authorization", T0));
+        c.store(Profile::Spec, &key(false), &s(&[]), &s(&["*"]), 60, T0);
         assert!(!c.header_match(Profile::Spec, &key(false), "Authorization", T0));
         let mut c = PreflightCache::new();
         c.store(

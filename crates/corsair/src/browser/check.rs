@@ -141,4 +141,17 @@ mod tests {
             assert_eq!(got, *want, "{headers:?} {cred:?} {origin}");
         }
     }
+
+    #[test]
+    fn values_are_read_without_surrounding_whitespace() {
+        // An HTTP parser strips OWS around a field value; a hand-built map
+        // may keep it (hw-acao-surrounding-spaces: Chromium allows this).
+        let r = h(&[
+            ("access-control-allow-origin", "  https://app.example \t"),
+            ("access-control-allow-credentials", " true "),
+        ]);
+        assert_eq!(cors_check(&r, Include, "https://app.example"), Ok(()));
+        let r = h(&[("access-control-allow-origin", " * ")]);
+        assert_eq!(cors_check(&r, Omit, "https://app.example"), Ok(()));
+    }
 }

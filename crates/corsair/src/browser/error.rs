@@ -107,8 +107,13 @@ pub enum CorsErrorKind {
         /// The lowercase header name.
         name: String,
         /// The preflight said `*`, which credentials mode `include` does
-        /// not honour or which never covers `Authorization`.
+        /// not honour or which does not cover `Authorization` (Fetch; see
+        /// [`super::Profile::wildcard_covers_authorization`]).
         wildcard_ignored: bool,
+        /// Every request header the preflight does not allow, `name`
+        /// first (lowercase, in the order Fetch checks them).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        disallowed: Vec<String>,
     },
     /// More than 20 redirects (Fetch §4.4 "HTTP-redirect fetch" step 7).
     TooManyRedirects,
@@ -216,7 +221,31 @@ pub struct Fix {
     pub toml: String,
 }
 
-const CHROMIUM_NO_CORS_HINT: &str = " Have the server send the header with a valid value, or, if an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.";
+/// The hint Chromium appends to Access-Control-Allow-Origin value errors of
+/// a `fetch()` (`kNoCorsInformation` in Blink's `cors_error_string.cc`,
+/// `GetErrorStringForConsoleMessage`). Older Chromium versions added ", or,
+/// if an opaque response serves your needs, set the request's mode to
+/// 'no-cors' ..." here and after the missing-header message; Chromium 156
+/// prints neither (corsair-conformance: `pf-post-json-acao-wrong-omit`,
+/// `pf-post-json-acao-missing-omit`, `pf-post-json-acao-multiple-omit`).
+const CHROMIUM_NO_CORS_HINT: &str = " Have the server send the header with a valid value.";
+
+/// Blink's `EncodeHint` (`cors_error_string.cc`): the failed parameter with
+/// every byte outside printable ASCII written as `\uXXXX`.
+fn chromium_hint(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if (' '..='~').contains(&c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\u{:04X}", b));
+            }
+        }
+    }
+    out
+}
 
 impl std::fmt::Display for CorsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -246,6 +275,18 @@ impl CorsError {
             Profile::Firefox => self.firefox(url),
             Profile::Webkit => self.webkit(url, origin),
             Profile::Spec => self.spec(url, origin),
+        }
+    }
+
+    /// The `net::` error code Chromium fails the fetch with when this is a
+    /// network error rather than a CORS error (the console then shows no
+    /// CORS message); `None` for CORS errors, which fail with
+    /// `net::ERR_FAILED`.
+    pub fn chromium_net_error(&self) -> Option<&'static str> {
+        match self.kind {
+            CorsErrorKind::TooManyRedirects => Some("ERR_TOO_MANY_REDIRECTS"),
+            CorsErrorKind::InvalidRedirectLocation { .. } => Some("ERR_INVALID_REDIRECT"),
+            _ => None,
         }
     }
 
@@ -281,19 +322,23 @@ impl CorsError {
             s.push_str("Response to preflight request doesn't pass access control check: ");
         }
         let body = match &self.kind {
-            MissingAllowOrigin => "No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.".to_string(),
+            MissingAllowOrigin => "No 'Access-Control-Allow-Origin' header is present on the requested resource.".to_string(),
             WildcardWithCredentials => "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.".to_string(),
-            MultipleAllowOrigin { value } => format!("The 'Access-Control-Allow-Origin' header contains multiple values '{value}', but only one is allowed.{CHROMIUM_NO_CORS_HINT}"),
-            InvalidAllowOrigin { value } => format!("The 'Access-Control-Allow-Origin' header contains the invalid value '{value}'.{CHROMIUM_NO_CORS_HINT}"),
-            AllowOriginMismatch { value } => format!("The 'Access-Control-Allow-Origin' header has a value '{value}' that is not equal to the supplied origin.{CHROMIUM_NO_CORS_HINT}"),
-            CredentialsNotTrue { value } => format!("The value of the 'Access-Control-Allow-Credentials' header in the response is '{}' which must be 'true' when the request's credentials mode is 'include'.", value.as_deref().unwrap_or("")),
+            MultipleAllowOrigin { value } => format!("The 'Access-Control-Allow-Origin' header contains multiple values '{}', but only one is allowed.{CHROMIUM_NO_CORS_HINT}", chromium_hint(value)),
+            InvalidAllowOrigin { value } => format!("The 'Access-Control-Allow-Origin' header contains the invalid value '{}'.{CHROMIUM_NO_CORS_HINT}", chromium_hint(value)),
+            AllowOriginMismatch { value } => format!("The 'Access-Control-Allow-Origin' header has a value '{}' that is not equal to the supplied origin.{CHROMIUM_NO_CORS_HINT}", chromium_hint(value)),
+            CredentialsNotTrue { value } => format!("The value of the 'Access-Control-Allow-Credentials' header in the response is '{}' which must be 'true' when the request's credentials mode is 'include'.", chromium_hint(value.as_deref().unwrap_or(""))),
             PreflightNotOk { .. } => "It does not have HTTP ok status.".to_string(),
             RedirectInPreflight { .. } => "Redirect is not allowed for a preflight request.".to_string(),
             InvalidAllowMethodsToken { .. } => "Cannot parse Access-Control-Allow-Methods response header field in preflight response.".to_string(),
             InvalidAllowHeadersToken { .. } => "Cannot parse Access-Control-Allow-Headers response header field in preflight response.".to_string(),
-            MethodNotAllowed { method, .. } => format!("Method {method} is not allowed by Access-Control-Allow-Methods in preflight response."),
-            HeaderNotAllowed { name, .. } => format!("Request header field {name} is not allowed by Access-Control-Allow-Headers in preflight response."),
-            RedirectWithUserinfo { location } => format!("Redirect location '{location}' contains a username and password, which is disallowed for cross-origin requests."),
+            MethodNotAllowed { method, .. } => format!("Method {} is not allowed by Access-Control-Allow-Methods in preflight response.", chromium_hint(method)),
+            HeaderNotAllowed { name, .. } => format!("Request header field {} is not allowed by Access-Control-Allow-Headers in preflight response.", chromium_hint(name)),
+            // Chromium raises kRedirectContainsCredentials without a failed
+            // parameter (CheckRedirectLocation in
+            // services/network/cors/cors_url_loader.cc), so the location it
+            // prints is always empty: `rd-cross-get-301-to-userinfo-omit`.
+            RedirectWithUserinfo { .. } => "Redirect location '' contains a username and password, which is disallowed for cross-origin requests.".to_string(),
             RedirectNotHttp { .. } => "Cross origin requests are only supported for protocol schemes: http, data, isolated-app, chrome-extension, chrome-untrusted, https, edge.".to_string(),
             TooManyRedirects | InvalidRedirectLocation { .. } => String::new(),
         };
@@ -380,8 +425,8 @@ impl CorsError {
             InvalidAllowHeadersToken { token, .. } => format!("has Access-Control-Allow-Headers with `{token}`, which is not a header-name token; the whole preflight fails."),
             MethodNotAllowed { method, wildcard_ignored: true } => format!("allows methods with `*`, which does not apply to requests with credentials, and does not list `{method}`."),
             MethodNotAllowed { method, .. } => format!("does not list `{method}` in Access-Control-Allow-Methods (the comparison is case-sensitive)."),
-            HeaderNotAllowed { name, wildcard_ignored: true } if name == "authorization" => "allows headers with `*`, which never covers `Authorization`; it must be listed by name.".into(),
-            HeaderNotAllowed { name, wildcard_ignored: true } => format!("allows headers with `*`, which does not apply to requests with credentials, and does not list `{name}`."),
+            HeaderNotAllowed { name, wildcard_ignored: true, .. } if name == "authorization" => "allows headers with `*`, which never covers `Authorization`; it must be listed by name.".into(),
+            HeaderNotAllowed { name, wildcard_ignored: true, .. } => format!("allows headers with `*`, which does not apply to requests with credentials, and does not list `{name}`."),
             HeaderNotAllowed { name, .. } => format!("does not list the request header `{name}` in Access-Control-Allow-Headers."),
             TooManyRedirects => "is the 21st redirect; browsers stop after 20.".into(),
             RedirectWithUserinfo { location } => format!("redirects to `{location}`, which has a username or password; CORS requests refuse such redirects."),

@@ -15,21 +15,31 @@ pub struct InvalidToken {
 }
 
 /// Fetch §2.2 "get": all field lines named `name`, combined with `, `, or
-/// `None` when there is none. Names compare case-insensitively.
+/// `None` when there is none. Names compare case-insensitively; each line
+/// is a normalized header value (see [`lines`]).
 pub fn get_combined(headers: &http::HeaderMap, name: &str) -> Option<Vec<u8>> {
-    let mut it = headers.get_all(name).iter();
+    let mut it = lines(headers, name).into_iter();
     let first = it.next()?;
-    let mut out = first.as_bytes().to_vec();
+    let mut out = first.to_vec();
     for v in it {
         out.extend_from_slice(b", ");
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(v);
     }
     Some(out)
 }
 
-/// The raw field lines named `name`, in order.
+/// The field lines named `name`, in order, as header values: without
+/// leading or trailing HTTP tab or space bytes (Fetch §2.2 "header value";
+/// RFC 9112 §5 excludes that whitespace from the field value, so an HTTP
+/// parser never delivers it, but a hand-built [`http::HeaderMap`] may hold
+/// it). Chromium agrees: `hw-acao-surrounding-spaces` in corsair-conformance
+/// (`ACAO: "  <origin>  "` is allowed).
 pub fn lines<'a>(headers: &'a http::HeaderMap, name: &str) -> Vec<&'a [u8]> {
-    headers.get_all(name).iter().map(|v| v.as_bytes()).collect()
+    headers
+        .get_all(name)
+        .iter()
+        .map(|v| super::profile::trim_ows(v.as_bytes()))
+        .collect()
 }
 
 /// Fetch §2.2 "extract header list values" for a `#token` header given its

@@ -133,6 +133,29 @@ pub struct Exchange {
     pub response: Option<ResponseRecord>,
 }
 
+/// A request's response tainting (Fetch §2.2.5), which decides the type of
+/// the response the script gets (`response.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tainting {
+    /// Every URL so far was same-origin with the page: a `basic` response,
+    /// no CORS checks.
+    Basic,
+    /// The request went cross-origin at some hop (a later same-origin hop
+    /// does not undo it): a `cors` response.
+    Cors,
+}
+
+impl Tainting {
+    /// The `response.type` a script sees: `basic` or `cors`.
+    pub fn response_type(self) -> &'static str {
+        match self {
+            Tainting::Basic => "basic",
+            Tainting::Cors => "cors",
+        }
+    }
+}
+
 /// The result of a `fetch()`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
@@ -153,6 +176,8 @@ pub struct Outcome {
     pub preflight_max_age: Option<u64>,
     /// How many redirects were followed.
     pub redirects: u32,
+    /// The response tainting when the flow ended (`response.type`).
+    pub tainting: Tainting,
     /// Forbidden request-headers the script set, which were dropped.
     pub dropped_headers: Vec<String>,
     /// Why the request was blocked.
@@ -162,6 +187,42 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The console error lines `profile` prints for this fetch, in order.
+    ///
+    /// Chromium (observed in corsair-conformance, Chromium 156): a blocked
+    /// fetch logs its CORS message, then the resource-load failure
+    /// `Failed to load resource: net::ERR_FAILED`; a fetch that fails with
+    /// a network error logs only `Failed to load resource: net::<code>`; an
+    /// allowed response with a status of 400 or more logs `Failed to load
+    /// resource: the server responded with a status of <status> (<reason>)`.
+    /// Other profiles: the CORS message alone (their network lines are not
+    /// modelled).
+    pub fn console_errors(&self, profile: Profile) -> Vec<String> {
+        match (&self.error, profile) {
+            (Some(e), Profile::Chromium) => match e.chromium_net_error() {
+                Some(code) => vec![format!("Failed to load resource: net::{code}")],
+                None => vec![
+                    e.message(profile),
+                    "Failed to load resource: net::ERR_FAILED".to_string(),
+                ],
+            },
+            (Some(e), _) => vec![e.message(profile)],
+            (None, Profile::Chromium) => match self.status {
+                Some(status) if status >= 400 => {
+                    let reason = http::StatusCode::from_u16(status)
+                        .ok()
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("");
+                    vec![format!(
+                        "Failed to load resource: the server responded with a status of {status} ({reason})"
+                    )]
+                }
+                _ => Vec::new(),
+            },
+            (None, _) => Vec::new(),
+        }
+    }
+
     fn placeholder() -> Self {
         Outcome {
             allowed: false,
@@ -172,6 +233,7 @@ impl Outcome {
             preflight_cache_hit: false,
             preflight_max_age: None,
             redirects: 0,
+            tainting: Tainting::Basic,
             dropped_headers: Vec::new(),
             error: None,
             exchanges: Vec::new(),
@@ -361,10 +423,17 @@ impl Flow<'_> {
             }
         }
         let method = http::Method::from_bytes(self.method.as_bytes()).unwrap_or(http::Method::GET);
+        // Fetch §4.5 "HTTP-network-or-cache fetch" step 8.1 includeCredentials.
+        let include_credentials = match self.request.credentials {
+            Credentials::Include => true,
+            Credentials::SameOrigin => !self.cors_tainting,
+            Credentials::Omit => false,
+        };
         let request = HttpRequest {
             method,
             url: self.current_url().clone(),
             headers,
+            include_credentials,
         };
         self.exchanges.push(Exchange {
             kind: ExchangeKind::Actual,
@@ -554,6 +623,11 @@ impl Flow<'_> {
             preflight_cache_hit: self.cache_hit,
             preflight_max_age: self.max_age,
             redirects: self.redirect_count,
+            tainting: if self.cors_tainting {
+                Tainting::Cors
+            } else {
+                Tainting::Basic
+            },
             dropped_headers: self.request.dropped.clone(),
             error,
             exchanges: self.exchanges.clone(),

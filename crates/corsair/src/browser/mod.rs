@@ -73,6 +73,6 @@ pub mod safelist;
 
 pub use cache::{CacheEntry, CacheKey, PreflightCache};
 pub use error::{CorsError, CorsErrorKind, ErrorContext, Fix, Stage};
-pub use machine::{Browser, Exchange, ExchangeKind, Flow, Outcome, ResponseRecord, Step};
+pub use machine::{Browser, Exchange, ExchangeKind, Flow, Outcome, ResponseRecord, Step, Tainting};
 pub use profile::Profile;
 pub use request::{BrowserRequest, Credentials, HttpRequest, RequestError};

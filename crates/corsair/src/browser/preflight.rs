@@ -38,6 +38,7 @@ pub fn preflight_request(
         method: http::Method::OPTIONS,
         url: url.clone(),
         headers,
+        include_credentials: false,
     }
 }
 
@@ -123,21 +124,28 @@ pub fn judge_preflight(
     }
     let star_headers = header_names.iter().any(|h| h == "*");
     let listed = |name: &str| header_names.iter().any(|h| h.eq_ignore_ascii_case(name));
+    // Every header the answer does not allow, in the order Fetch checks
+    // them: non-wildcard names (Authorization) first (step 7.6), then the
+    // sorted CORS-unsafe names (step 7.7). The error names the first.
+    let star_covers = !include && star_headers;
+    let mut disallowed: Vec<String> = Vec::new();
     for name in input.header_names {
-        if is_cors_non_wildcard_request_header_name(name) && !listed(name) {
-            return Err(CorsErrorKind::HeaderNotAllowed {
-                name: name.clone(),
-                wildcard_ignored: star_headers,
-            });
+        let covered = star_covers && input.profile.wildcard_covers_authorization();
+        if is_cors_non_wildcard_request_header_name(name) && !listed(name) && !covered {
+            disallowed.push(name.clone());
         }
     }
     for name in input.unsafe_names {
-        if !listed(name) && (include || !star_headers) {
-            return Err(CorsErrorKind::HeaderNotAllowed {
-                name: name.clone(),
-                wildcard_ignored: star_headers,
-            });
+        if !listed(name) && !star_covers && !disallowed.contains(name) {
+            disallowed.push(name.clone());
         }
+    }
+    if let Some(name) = disallowed.first() {
+        return Err(CorsErrorKind::HeaderNotAllowed {
+            name: name.clone(),
+            wildcard_ignored: star_headers,
+            disallowed,
+        });
     }
     let max_age = input
         .profile
@@ -401,6 +409,52 @@ mod tests {
                 .map(|e| e.code())
                 .unwrap_or("");
             assert_eq!(got, want, "{status} {hs:?} {cred:?} {method} {names:?}");
+        }
+    }
+
+    #[test]
+    fn wildcard_and_authorization_per_profile() {
+        let star = h(&[
+            ("access-control-allow-origin", O),
+            ("access-control-allow-credentials", "true"),
+            ("access-control-allow-headers", "*"),
+        ]);
+        let names: Vec<String> = vec!["authorization".into(), "x-a".into()];
+        let judge = |profile, credentials| {
+            judge_preflight(
+                PreflightInput {
+                    profile,
+                    credentials,
+                    request_origin: O,
+                    method: "GET",
+                    header_names: &names,
+                    unsafe_names: &names,
+                },
+                204,
+                &star,
+            )
+        };
+        // Fetch: `*` never covers Authorization.
+        let spec = judge(Profile::Spec, Credentials::Omit).expect_err("spec refuses");
+        assert_eq!(
+            spec,
+            CorsErrorKind::HeaderNotAllowed {
+                name: "authorization".into(),
+                wildcard_ignored: true,
+                disallowed: vec!["authorization".into()],
+            }
+        );
+        // Chromium 156 (pf-get-auth-acah-star-omit): it does without credentials...
+        assert!(judge(Profile::Chromium, Credentials::Omit).is_ok());
+        assert!(judge(Profile::Chromium, Credentials::SameOrigin).is_ok());
+        // ...and `*` is a literal name with credentials, in every profile.
+        for p in Profile::ALL {
+            match judge(p, Credentials::Include) {
+                Err(CorsErrorKind::HeaderNotAllowed { disallowed, .. }) => {
+                    assert_eq!(disallowed, ["authorization", "x-a"], "{p}")
+                }
+                other => panic!("{p}: {other:?}"),
+            }
         }
     }
 

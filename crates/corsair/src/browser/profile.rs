@@ -174,6 +174,34 @@ impl Profile {
         matches!(self, Profile::Firefox | Profile::Webkit)
     }
 
+    /// Whether `Access-Control-Allow-Headers: *` (honoured only without
+    /// credentials) also covers `Authorization`.
+    ///
+    /// Spec (Fetch §4.9 step 7.6, "CORS non-wildcard request-header name"):
+    /// never; `Authorization` must be listed by name.
+    ///
+    /// Chromium: yes. `PreflightResult::EnsureAllowedCrossOriginHeaders`
+    /// (services/network/cors/preflight_result.cc) returns "allowed" as soon
+    /// as a non-credentialed result holds `*`; its `Authorization` test
+    /// runs only under `NonWildcardRequestHeadersSupport`, which Chromium
+    /// 156 does not enable. Observed in corsair-conformance:
+    /// `pf-get-auth-acah-star-omit`, `pf-get-auth-star-same`,
+    /// `pf-put-json-auth-star-omit` and `hw-acah-star-with-authorization`
+    /// are allowed with a plain `*`. The same function judges cached
+    /// entries, so a cached `*` covers it too.
+    ///
+    /// Not modelled, because it changes only the console message: when
+    /// several request headers are missing from the list, Chromium names
+    /// the first in its own header-map order (Blink hands the headers over
+    /// through a hash map), not the first of the sorted list Fetch walks:
+    /// `pf-get-two-acah-missing-omit` (`X-Zeta`, `x-alpha`) names `x-zeta`,
+    /// `pf-put-json-auth-acah-missing-omit` (`content-type`,
+    /// `Authorization`) names `authorization`. corsair-conformance leaves
+    /// the console of that case uncompared.
+    pub fn wildcard_covers_authorization(self) -> bool {
+        matches!(self, Profile::Chromium)
+    }
+
     /// Extra request headers this browser treats as CORS-safelisted, beyond
     /// Fetch §2.2.2. `Some(verdict)` when the profile decides for `name`
     /// (lowercase), `None` to use the spec rule.

@@ -229,6 +229,13 @@ pub struct HttpRequest {
     /// The headers, in order, exactly as sent.
     #[serde(serialize_with = "ser_headers")]
     pub headers: http::HeaderMap,
+    /// Whether the browser attaches credentials (cookies, HTTP
+    /// authentication) to this request: Fetch §4.5 "HTTP-network-or-cache
+    /// fetch" includeCredentials, true for credentials mode `include`, or
+    /// `same-origin` while the response tainting is `basic`. Never for a
+    /// preflight (§4.9 step 1: credentials mode `same-origin` on a
+    /// cross-origin request).
+    pub include_credentials: bool,
 }
 
 fn ser_method<S: Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {

@@ -37,7 +37,8 @@ pub fn is_cors_unsafe_request_header_byte(b: u8) -> bool {
 }
 
 /// Fetch §2.2.2 "CORS non-wildcard request-header name": `Authorization`,
-/// which `Access-Control-Allow-Headers: *` never covers.
+/// which `Access-Control-Allow-Headers: *` never covers (Chromium's
+/// `*` does: [`super::Profile::wildcard_covers_authorization`]).
 pub fn is_cors_non_wildcard_request_header_name(name: &str) -> bool {
     name.eq_ignore_ascii_case("authorization")
 }
