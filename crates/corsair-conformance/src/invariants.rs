@@ -6,18 +6,6 @@ use crate::matrix::wire_method;
 use crate::observation::Observation;
 use crate::scenario::{Credentials, Scenario, Server};
 
-/// Response header names a cross-origin script may always read (Fetch
-/// "CORS-safelisted response-header name").
-pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
-    "cache-control",
-    "content-language",
-    "content-length",
-    "content-type",
-    "expires",
-    "last-modified",
-    "pragma",
-];
-
 fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     headers
         .iter()
@@ -181,7 +169,8 @@ pub fn violations(s: &Scenario, o: &Observation) -> Vec<String> {
         for name in &o.readable_headers {
             check(name != "set-cookie", "`set-cookie` is never readable");
             check(
-                star || SAFELISTED_RESPONSE_HEADERS.contains(&name.as_str()) || aceh.contains(name),
+                star || corsair::names::is_cors_safelisted_response_header_name(name)
+                    || aceh.contains(name),
                 &format!("readable header `{name}` is safelisted or exposed"),
             );
         }

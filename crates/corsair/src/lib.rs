@@ -40,6 +40,8 @@ pub mod config;
 pub mod names;
 pub mod origin;
 pub mod policy;
+#[cfg(test)]
+mod test_util;
 
 pub use config::{ConfigFile, ConfigSyntaxError, CorsConfig};
 pub use origin::{Host, Origin, OriginError, OriginRef};

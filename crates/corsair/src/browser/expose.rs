@@ -49,16 +49,7 @@ pub fn exposed_header_names(
 mod tests {
     use super::*;
 
-    fn h(pairs: &[(&str, &str)]) -> http::HeaderMap {
-        let mut m = http::HeaderMap::new();
-        for (n, v) in pairs {
-            m.append(
-                http::HeaderName::from_bytes(n.as_bytes()).expect("name"),
-                http::HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        m
-    }
+    use crate::test_util::headers as h;
 
     #[test]
     fn table() {

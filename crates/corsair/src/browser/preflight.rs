@@ -163,16 +163,7 @@ mod tests {
 
     const O: &str = "https://app.example";
 
-    fn h(pairs: &[(&str, &str)]) -> http::HeaderMap {
-        let mut m = http::HeaderMap::new();
-        for (n, v) in pairs {
-            m.append(
-                http::HeaderName::from_bytes(n.as_bytes()).expect("name"),
-                http::HeaderValue::from_str(v).expect("value"),
-            );
-        }
-        m
-    }
+    use crate::test_util::headers as h;
 
     #[test]
     fn request_shape() {

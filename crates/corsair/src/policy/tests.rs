@@ -18,16 +18,7 @@ fn problems(toml: &str) -> Vec<Problem> {
     }
 }
 
-fn req(headers: &[(&str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (n, v) in headers {
-        map.append(
-            header::HeaderName::from_bytes(n.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    map
-}
+use crate::test_util::headers as req;
 
 fn get(d: &Decision, name: &str) -> Option<String> {
     d.headers
