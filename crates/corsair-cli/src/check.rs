@@ -1,7 +1,7 @@
 //! `corsair check`: do over the network what a browser does for a
 //! cross-origin `fetch()`, and report the verdict with the fix.
 
-use crate::http_client::{ClientConfig, ClientError, HttpClient, Resolve, Response};
+use crate::http_client::{load_cacert, ClientConfig, ClientError, HttpClient, Resolve, Response};
 use corsair::browser::{
     Browser, BrowserRequest, Credentials, Exchange, ExchangeKind, Outcome, Profile, Step,
 };
@@ -55,6 +55,9 @@ pub struct CheckArgs {
     /// Connect to ADDR for HOST:PORT instead of resolving it (repeatable).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<Resolve>,
+    /// Also trust the certificate authorities in this PEM file (a staging or test CA).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
 }
 
 /// Runs `corsair check`.
@@ -99,9 +102,17 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    let extra_roots = match args.cacert.as_deref().map(load_cacert).transpose() {
+        Ok(roots) => roots.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("corsair check: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
     let client = HttpClient::new(ClientConfig {
         timeout: Duration::from_secs_f64(args.timeout),
         resolve: args.resolve.clone(),
+        extra_roots,
     });
     let dropped = request.dropped_headers().to_vec();
     let method = request.method().to_string();

@@ -60,6 +60,26 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Address overrides.
     pub resolve: Vec<Resolve>,
+    /// Certificate authorities trusted in addition to the Mozilla root
+    /// store (`--cacert`), e.g. a staging or test CA.
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// Reads every certificate of a PEM file, for `--cacert`.
+pub fn load_cacert(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read certificates from {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certs)
 }
 
 /// A response head. The body is read and discarded.
@@ -119,9 +139,12 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 impl HttpClient {
     /// A client with the Mozilla root store and ALPN `h2`, `http/1.1`.
     pub fn new(config: ClientConfig) -> Self {
-        let roots = rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        // A certificate that is not a valid CA is skipped: the handshake
+        // then fails with a clear certificate error.
+        let _ = roots.add_parsable_certificates(config.extra_roots.iter().cloned());
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut tls = match rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

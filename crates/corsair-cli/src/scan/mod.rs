@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::header_arg::{self, HeaderArg};
-use crate::http_client::{ClientConfig, HttpClient, Resolve};
+use crate::http_client::{load_cacert, ClientConfig, HttpClient, Resolve};
 
 /// Arguments of `corsair scan`.
 #[derive(Debug, clap::Args)]
@@ -65,6 +65,9 @@ pub struct Args {
     /// Connect to ADDR for HOST:PORT, keeping the URL's host (as curl's --resolve).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<Resolve>,
+    /// Also trust the certificate authorities in this PEM file (a staging or test CA).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
 }
 
 fn read_targets(args: &Args) -> Result<Vec<String>, String> {
@@ -112,6 +115,13 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let extra_roots = match args.cacert.as_deref().map(load_cacert).transpose() {
+        Ok(roots) => roots.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,7 +132,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reports = runtime.block_on(scan_all(&args, urls, trusted));
+    let reports = runtime.block_on(scan_all(&args, urls, trusted, extra_roots));
     if let Some(path) = &args.sarif {
         let text = serde_json::to_string_pretty(&sarif::log(&reports)).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
@@ -150,10 +160,12 @@ async fn scan_all(
     args: &Args,
     urls: Vec<String>,
     trusted: corsair::Policy,
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 ) -> Vec<target::TargetReport> {
     let client = HttpClient::new(ClientConfig {
         timeout: Duration::from_secs_f64(args.timeout),
         resolve: args.resolve.clone(),
+        extra_roots,
     });
     let shared = Arc::new((
         client,
@@ -178,32 +190,36 @@ async fn scan_all(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
     let mut tasks = Vec::with_capacity(urls.len());
     for url in urls {
+        let task_url = url.clone();
         let shared = shared.clone();
         let semaphore = semaphore.clone();
         let bar = bar.clone();
-        tasks.push(tokio::spawn(async move {
-            let _permit = semaphore.acquire().await;
-            let (client, limiter, extra, trusted, trusted_list) = &*shared;
-            let scanner = target::Scanner {
-                client,
-                limiter,
-                extra,
-                trusted,
-                trusted_list,
-            };
-            let report = scanner.scan(&url).await;
-            if let Some(bar) = bar {
-                bar.inc(1);
-            }
-            report
-        }));
+        tasks.push((
+            tokio::spawn(async move {
+                let _permit = semaphore.acquire().await;
+                let (client, limiter, extra, trusted, trusted_list) = &*shared;
+                let scanner = target::Scanner {
+                    client,
+                    limiter,
+                    extra,
+                    trusted,
+                    trusted_list,
+                };
+                let report = scanner.scan(&url).await;
+                if let Some(bar) = bar {
+                    bar.inc(1);
+                }
+                report
+            }),
+            task_url,
+        ));
     }
     let mut reports = Vec::with_capacity(tasks.len());
-    for t in tasks {
+    for (t, url) in tasks {
         match t.await {
             Ok(r) => reports.push(r),
             Err(e) => reports.push(target::TargetReport {
-                url: String::new(),
+                url,
                 findings: Vec::new(),
                 error: Some(format!("internal error while scanning: {e}")),
             }),

@@ -64,7 +64,9 @@ pub enum Refusal {
         /// case-sensitive, and browsers uppercase only the six standard ones.
         case_mismatch: Option<String>,
     },
-    /// An element of `Access-Control-Request-Headers` is not a header name.
+    /// An element of `Access-Control-Request-Headers` is not a header name,
+    /// or the list is longer than [`header_list::MAX_LEN`](super::header_list::MAX_LEN)
+    /// bytes.
     MalformedHeaders,
     /// A requested header is not in `allow_headers`.
     HeaderNotAllowed {
@@ -149,8 +151,11 @@ impl fmt::Display for Verdict {
                      are case-sensitive and browsers only uppercase DELETE, GET, HEAD, OPTIONS, \
                      POST and PUT: send `{allowed}` from the page"
                 ),
-                Refusal::MalformedHeaders => f.write_str(
-                    "Access-Control-Request-Headers has an element that is not a header name",
+                Refusal::MalformedHeaders => write!(
+                    f,
+                    "Access-Control-Request-Headers has an element that is not a header name, \
+                     or is longer than {} bytes",
+                    super::header_list::MAX_LEN
                 ),
                 Refusal::HeaderNotAllowed { name } => {
                     write!(f, "the request header `{name}` is not in allow_headers")
@@ -194,6 +199,8 @@ pub const ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-request-private-network");
 
 const TRUE: HeaderValue = HeaderValue::from_static("true");
+/// [`TRUE`] as a static, to lend without cloning.
+static TRUE_REF: HeaderValue = HeaderValue::from_static("true");
 
 impl CorsHeaders {
     /// The headers as (name, value) pairs, in a fixed order.
@@ -235,26 +242,65 @@ impl CorsHeaders {
     /// response header already there is removed first (the policy is the
     /// single source of truth), and `Vary` is merged with what is there,
     /// never overwritten and never duplicated (RFC 9110 §12.5.5).
+    ///
+    /// Allocation-free unless the map has to grow; one map operation per
+    /// header the policy sets, and the removals are skipped when the
+    /// response has no `Access-Control-*` header (the usual case).
     pub fn apply_to(&self, headers: &mut HeaderMap) {
-        for name in [
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            header::ACCESS_CONTROL_MAX_AGE,
-            ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        ] {
-            headers.remove(name);
-        }
-        for (name, value) in self.iter() {
-            if name == header::VARY {
-                merge_vary(headers, &value);
-            } else {
-                headers.insert(name, value);
+        let clear = has_access_control_header(headers);
+        let mut set = |name: HeaderName, value: Option<&HeaderValue>| match value {
+            Some(value) => {
+                headers.insert(name, value.clone());
             }
+            None if clear => {
+                headers.remove(name);
+            }
+            None => {}
+        };
+        let flag = |on: bool| on.then_some(&TRUE_REF);
+        set(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            self.allow_origin.as_ref(),
+        );
+        set(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            flag(self.allow_credentials),
+        );
+        set(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            self.allow_methods.as_ref(),
+        );
+        set(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            self.allow_headers.as_ref(),
+        );
+        set(header::ACCESS_CONTROL_MAX_AGE, self.max_age.as_ref());
+        set(
+            ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
+            flag(self.allow_private_network),
+        );
+        set(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            self.expose_headers.as_ref(),
+        );
+        if let Some(vary) = &self.vary {
+            merge_vary(headers, vary);
         }
     }
+}
+
+/// Whether `headers` may hold an `Access-Control-*` header. Scanning the
+/// names of a small map is cheaper than looking up seven names; a large
+/// map is assumed to have one.
+fn has_access_control_header(headers: &HeaderMap) -> bool {
+    const SCAN_LIMIT: usize = 16;
+    headers.keys_len() > SCAN_LIMIT
+        || headers.keys().any(|name| {
+            name.as_str()
+                .as_bytes()
+                .get(..15)
+                .is_some_and(|prefix| prefix == b"access-control-")
+        })
 }
 
 /// Adds the field names of `value` (a comma-separated `Vary` list) to the
@@ -263,6 +309,10 @@ impl CorsHeaders {
 /// (RFC 9110 §12.5.5). Appends a header line rather than rewriting, so no
 /// string is built.
 pub fn merge_vary(headers: &mut HeaderMap, value: &HeaderValue) {
+    if let header::Entry::Vacant(vacant) = headers.entry(header::VARY) {
+        vacant.insert(value.clone());
+        return;
+    }
     let present = |name: &[u8]| {
         headers.get_all(header::VARY).iter().any(|line| {
             line.as_bytes()
@@ -326,6 +376,9 @@ impl Decision {
         let status = self.status?;
         let mut response = http::Response::new(B::default());
         *response.status_mut() = status;
+        // Room for every header a preflight answer can have, so the map is
+        // allocated once and never grows.
+        *response.headers_mut() = HeaderMap::with_capacity(12);
         self.headers.apply_to(response.headers_mut());
         response
             .headers_mut()

@@ -13,6 +13,13 @@ use http::HeaderValue;
 
 use crate::names::is_token;
 
+/// The longest `Access-Control-Request-Headers` a policy reads, in bytes
+/// over all its lines; a longer one is refused as malformed. Browsers list
+/// only the non-safelisted headers a script set (lowercase, deduplicated):
+/// 2 KiB is about a hundred names, far more than any page sends, while
+/// refusing longer lists unread keeps hostile preflights cheap.
+pub const MAX_LEN: usize = 2048;
+
 /// One element of the list, or the first thing that is not a header name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListItem<'a> {

@@ -452,26 +452,36 @@ fn a_hundred_thousand_exact_origins() {
 #[test]
 fn hostile_acrh_is_refused() {
     let p = policy(SPA);
-    for hostile in [
-        ",".repeat(65_536),
-        "authorization,".repeat(4_600),
-        format!("{}x", "a,".repeat(30_000)),
-    ] {
-        let d = p.evaluate(
+    let preflight = |acrh: &str| {
+        p.evaluate(
             &Method::OPTIONS,
             &req(&[
                 ("origin", "https://app.example.com"),
                 ("access-control-request-method", "PUT"),
-                ("access-control-request-headers", &hostile),
+                ("access-control-request-headers", acrh),
             ]),
-        );
-        // Only commas: nothing requested, allowed. Anything unknown: refused.
-        if hostile.starts_with(",,") || hostile.starts_with("authorization") {
-            assert!(d.is_allowed());
-        } else {
-            assert_eq!(d.verdict.code(), "header-not-allowed");
-        }
+        )
+    };
+    // Longer than header_list::MAX_LEN: refused unread, whatever it holds.
+    for hostile in [
+        ",".repeat(65_536),
+        "authorization,".repeat(4_600),
+        format!("{}x", "a,".repeat(30_000)),
+        ",".repeat(super::header_list::MAX_LEN + 1),
+    ] {
+        assert_eq!(preflight(&hostile).verdict.code(), "malformed-headers");
     }
+    // Within the limit the list is read: only commas requests nothing, an
+    // allowed name repeated is allowed, anything unknown is refused.
+    let max = super::header_list::MAX_LEN;
+    assert!(preflight(&",".repeat(max)).is_allowed());
+    assert!(preflight(&"authorization,".repeat(max / 14)).is_allowed());
+    assert_eq!(
+        preflight(&format!("{}x", "a,".repeat(max / 2 - 1)))
+            .verdict
+            .code(),
+        "header-not-allowed"
+    );
 }
 
 fn has(problems: &[Problem], severity: Severity, field: &str, needle: &str) -> bool {
