@@ -1,0 +1,319 @@
+//! A small, blocking driver for Debian's headless Chromium: start it, open
+//! pages, run JavaScript, read the console, take screenshots.
+//!
+//! The browser is driven by `browser/driver.mjs` (Node + `playwright-core`,
+//! pinned in `browser/package-lock.json`; run `npm ci` there once), which
+//! speaks JSON lines on stdin/stdout. One [`Chromium`] is one browser process
+//! with a fresh profile; it is `Sync`, so several threads can use their own
+//! [`Page`]s at once.
+//!
+//! ```no_run
+//! use corsair_conformance::chromium::Chromium;
+//! let browser = Chromium::launch().expect("chromium");
+//! let page = browser.new_page().expect("page");
+//! page.goto("http://127.0.0.1:8080/").expect("goto");
+//! let title: String = page.eval_as("document.title").expect("eval");
+//! page.screenshot(std::path::Path::new("/tmp/page.png")).expect("screenshot");
+//! # let _ = title;
+//! ```
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The environment variable that names the Chromium executable
+/// (default `/usr/bin/chromium`).
+pub const CHROMIUM_ENV: &str = "CORSAIR_CHROMIUM";
+/// The environment variable that, set to `1`, makes browser tests skip
+/// instead of failing when Chromium cannot be started.
+pub const SKIP_ENV: &str = "CORSAIR_SKIP_BROWSER";
+
+/// How long one command may take before the driver is considered stuck.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Why the browser could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// Node, the driver script, its dependencies or Chromium are missing.
+    #[error("cannot start Chromium: {0}")]
+    Launch(String),
+    /// The driver answered a command with an error (a JavaScript exception,
+    /// a navigation failure, ...).
+    #[error("browser command failed: {0}")]
+    Command(String),
+    /// The driver process died or stopped answering.
+    #[error("browser driver is gone: {0}")]
+    Gone(String),
+    /// A result did not have the expected shape.
+    #[error("unexpected result: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+type Reply = Result<Value, String>;
+type Pending = Arc<Mutex<HashMap<u64, Sender<Reply>>>>;
+
+/// One headless Chromium with a fresh, temporary profile. Dropping it closes
+/// the browser and deletes the profile.
+pub struct Chromium {
+    child: Mutex<Child>,
+    stdin: Mutex<ChildStdin>,
+    pending: Pending,
+    next_id: AtomicU64,
+    version: String,
+    profile: PathBuf,
+}
+
+/// Whether browser tests should be skipped: only when [`SKIP_ENV`] is `1`.
+/// A missing Chromium is otherwise an error, never a silent skip.
+pub fn skip_requested() -> bool {
+    std::env::var(SKIP_ENV).is_ok_and(|v| v == "1")
+}
+
+/// The directory holding `driver.mjs` and its `package.json`.
+pub fn driver_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+impl Chromium {
+    /// Starts the driver and the browser, and waits until it is ready.
+    pub fn launch() -> Result<Chromium, DriverError> {
+        let dir = driver_dir();
+        if !dir.join("node_modules/playwright-core").is_dir() {
+            return Err(DriverError::Launch(format!(
+                "{} has no node_modules: run `npm ci` there (scripts/test.sh does)",
+                dir.display()
+            )));
+        }
+        let executable =
+            std::env::var(CHROMIUM_ENV).unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        if !Path::new(&executable).exists() {
+            return Err(DriverError::Launch(format!(
+                "{executable} does not exist: install Debian's `chromium` package or set {CHROMIUM_ENV}"
+            )));
+        }
+        let profile = std::env::temp_dir().join(format!(
+            "corsair-chromium-{}-{}",
+            std::process::id(),
+            PROFILE_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile)
+            .map_err(|e| DriverError::Launch(format!("profile {}: {e}", profile.display())))?;
+        let mut child = Command::new("node")
+            .arg(dir.join("driver.mjs"))
+            .current_dir(&dir)
+            .env(CHROMIUM_ENV, &executable)
+            .env("CORSAIR_USER_DATA_DIR", &profile)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| DriverError::Launch(format!("node: {e}")))?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(DriverError::Launch("no pipes to the driver".into()));
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let first = match lines.next() {
+            Some(Ok(line)) => line,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(DriverError::Launch(format!(
+                    "the driver exited before it was ready ({other:?})"
+                )));
+            }
+        };
+        let hello: Value = serde_json::from_str(&first)
+            .map_err(|e| DriverError::Launch(format!("driver said {first:?}: {e}")))?;
+        if let Some(fatal) = hello.get("fatal") {
+            let _ = child.wait();
+            return Err(DriverError::Launch(fatal.to_string()));
+        }
+        let version = hello
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string();
+        let pending: Pending = Arc::default();
+        let reader_pending = Arc::clone(&pending);
+        std::thread::spawn(move || read_replies(lines, reader_pending));
+        Ok(Chromium {
+            child: Mutex::new(child),
+            stdin: Mutex::new(stdin),
+            pending,
+            next_id: AtomicU64::new(1),
+            version,
+            profile,
+        })
+    }
+
+    /// The browser's version, e.g. `156.0.8078.79`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Opens a new tab (all tabs share the profile, cookies and caches).
+    pub fn new_page(&self) -> Result<Page<'_>, DriverError> {
+        #[derive(Deserialize)]
+        struct Opened {
+            page: u64,
+        }
+        let opened: Opened = serde_json::from_value(self.call("newPage", json!({}))?)?;
+        Ok(Page {
+            browser: self,
+            id: opened.page,
+        })
+    }
+
+    fn call(&self, cmd: &str, mut args: Value) -> Result<Value, DriverError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx): (Sender<Reply>, Receiver<Reply>) = mpsc::channel();
+        lock(&self.pending).insert(id, tx);
+        if let Value::Object(map) = &mut args {
+            map.insert("id".into(), json!(id));
+            map.insert("cmd".into(), json!(cmd));
+        }
+        let line = format!("{args}\n");
+        {
+            let mut stdin = lock(&self.stdin);
+            stdin
+                .write_all(line.as_bytes())
+                .and_then(|()| stdin.flush())
+                .map_err(|e| DriverError::Gone(e.to_string()))?;
+        }
+        match rx.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(message)) => Err(DriverError::Command(message)),
+            Err(e) => {
+                lock(&self.pending).remove(&id);
+                Err(DriverError::Gone(format!("no answer to `{cmd}`: {e}")))
+            }
+        }
+    }
+}
+
+static PROFILE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read_replies(lines: std::io::Lines<BufReader<std::process::ChildStdout>>, pending: Pending) {
+    for line in lines {
+        let Ok(line) = line else { break };
+        let Ok(reply) = serde_json::from_str::<Value>(&line) else {
+            eprintln!("chromium driver: {line}");
+            continue;
+        };
+        let Some(id) = reply.get("id").and_then(Value::as_u64) else {
+            eprintln!("chromium driver: {line}");
+            continue;
+        };
+        let result = if reply.get("ok") == Some(&Value::Bool(true)) {
+            Ok(reply.get("result").cloned().unwrap_or(Value::Null))
+        } else {
+            Err(reply
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error")
+                .to_string())
+        };
+        if let Some(tx) = lock(&pending).remove(&id) {
+            let _ = tx.send(result);
+        }
+    }
+    // The driver is gone: wake every waiting caller.
+    for (_, tx) in lock(&pending).drain() {
+        let _ = tx.send(Err("the driver exited".into()));
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let _ = writeln!(lock(&self.stdin), "{}", json!({"id": id, "cmd": "quit"}));
+        let mut child = lock(&self.child);
+        for _ in 0..50 {
+            if let Ok(Some(_)) = child.try_wait() {
+                let _ = std::fs::remove_dir_all(&self.profile);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// A message the page printed to the console, including the browser's own
+/// errors (CORS failures, `net::ERR_FAILED`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ConsoleMessage {
+    /// `error`, `warning`, `log`, ... or `pageerror` for uncaught exceptions.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The message text.
+    pub text: String,
+    /// The URL the message is attributed to (the resource, or the page).
+    pub url: String,
+}
+
+/// One tab. Closed when dropped.
+pub struct Page<'b> {
+    browser: &'b Chromium,
+    id: u64,
+}
+
+impl Page<'_> {
+    /// Navigates and waits for the `load` event; returns the HTTP status of
+    /// the document (if any).
+    pub fn goto(&self, url: &str) -> Result<Option<u16>, DriverError> {
+        let status = self
+            .browser
+            .call("goto", json!({"page": self.id, "url": url}))?;
+        Ok(status.as_u64().and_then(|s| u16::try_from(s).ok()))
+    }
+
+    /// Evaluates a JavaScript expression in the page and returns its value
+    /// as JSON; a promise is awaited. Exceptions become
+    /// [`DriverError::Command`].
+    pub fn eval(&self, expression: &str) -> Result<Value, DriverError> {
+        self.browser
+            .call("eval", json!({"page": self.id, "js": expression}))
+    }
+
+    /// [`Page::eval`], decoded into `T`.
+    pub fn eval_as<T: DeserializeOwned>(&self, expression: &str) -> Result<T, DriverError> {
+        Ok(serde_json::from_value(self.eval(expression)?)?)
+    }
+
+    /// Saves a full-page PNG screenshot.
+    pub fn screenshot(&self, path: &Path) -> Result<(), DriverError> {
+        self.browser
+            .call("screenshot", json!({"page": self.id, "path": path}))?;
+        Ok(())
+    }
+
+    /// The console messages printed since the last call.
+    pub fn take_console(&self) -> Result<Vec<ConsoleMessage>, DriverError> {
+        Ok(serde_json::from_value(
+            self.browser.call("console", json!({"page": self.id}))?,
+        )?)
+    }
+}
+
+impl Drop for Page<'_> {
+    fn drop(&mut self) {
+        let _ = self.browser.call("closePage", json!({"page": self.id}));
+    }
+}

@@ -1,0 +1,30 @@
+//! # corsair-conformance
+//!
+//! corsair checked against real headless Chromium (Debian's `chromium`,
+//! driven by `browser/driver.mjs`):
+//!
+//! - [`chromium`]: a small reusable driver (start Chromium, open a page,
+//!   run JavaScript, read the console, take a screenshot);
+//! - [`server`]: recording HTTP servers on `127.0.0.1`;
+//! - [`scenario`]: scenarios as data (a request and every server answer);
+//! - [`matrix`]: the generated scenario matrix and the catalogue files;
+//! - [`lab`]: the scenario servers and the runner that plays scenarios in
+//!   one page and records an [`observation::Observation`] each;
+//! - [`observation`]: observations, the [`observation::Predictor`] trait
+//!   the browser model plugs into, and the comparison;
+//! - [`model`]: where the browser model plugs in ([`model::browser_model`]);
+//! - [`invariants`]: checks true of any browser, used until a model predicts;
+//! - [`policy_suite`]: serving real responses through [`corsair::Policy`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod chromium;
+pub mod fetch;
+pub mod invariants;
+pub mod lab;
+pub mod matrix;
+pub mod model;
+pub mod observation;
+pub mod policy_suite;
+pub mod scenario;
+pub mod server;
