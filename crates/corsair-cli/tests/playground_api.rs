@@ -224,6 +224,9 @@ fn non_http_urls_and_bad_requests_are_clear_errors() {
     assert_eq!(r.status, 421);
 }
 
+/// (page origin, method, headers, credentials, allowed by the policy)
+type Case<'a> = (&'a str, &'a str, Vec<[&'a str; 2]>, &'a str, bool);
+
 /// The prediction for the demo API must say what the policy decides, and
 /// the demo API on the wire must answer what the prediction assumed.
 #[test]
@@ -239,7 +242,7 @@ fn prediction_for_the_demo_api_agrees_with_the_policy() {
     );
     let policy = Policy::new(&ConfigFile::from_toml(&toml).expect("toml").cors).expect("policy");
 
-    let cases: [(&str, &str, Vec<[&str; 2]>, &str, bool); 4] = [
+    let cases: [Case; 4] = [
         (
             origin.as_str(),
             "DELETE",
