@@ -220,6 +220,37 @@ fn playground_handles_bad_input_sharing_and_subdomains_in_chromium() {
     let page = browser.new_page().expect("page");
     open(&page, &pg.page_url());
 
+    // Every form control has a label; result regions are announced.
+    let a11y = page
+        .eval("({unlabelled: [...document.querySelectorAll('input, select, textarea')].filter(e => e.labels.length === 0).map(e => e.id), \
+                live: ['result', 'problems', 'policy-status'].every(id => document.getElementById(id).getAttribute('aria-live'))})")
+        .expect("a11y");
+    assert_eq!(a11y["unlabelled"], serde_json::json!([]), "{a11y}");
+    assert_eq!(a11y["live"], true, "{a11y}");
+
+    // Readable on a phone: at 375 px nothing scrolls sideways.
+    let phone = page
+        .eval(
+            "(async () => { const f = document.createElement('iframe'); f.id = 'phone'; \
+             f.style.cssText = 'width:375px;height:1400px;border:1px solid #888'; f.src = '/'; \
+             document.body.prepend(f); await new Promise(r => f.onload = r); \
+             for (let i = 0; i < 200 && f.contentDocument.body.dataset.ready !== 'true'; i++) await new Promise(r => setTimeout(r, 50)); \
+             f.contentDocument.getElementById('run').click(); \
+             for (let i = 0; i < 200 && !f.contentDocument.querySelector('#verdict[data-state=done]'); i++) await new Promise(r => setTimeout(r, 50)); \
+             const d = f.contentDocument.documentElement; \
+             const wide = [...f.contentDocument.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className); \
+             return {scroll: d.scrollWidth, client: d.clientWidth, wide}; })()",
+        )
+        .expect("phone layout");
+    assert!(
+        phone["scroll"].as_u64() <= phone["client"].as_u64(),
+        "page wider than a phone: {phone}"
+    );
+    page.screenshot(&shots.join("phone-375px.png"))
+        .expect("screenshot");
+    page.eval("document.getElementById('phone').remove(); true")
+        .expect("remove frame");
+
     // Invalid policy: every problem inline, nothing applied.
     page.eval(
         "const t = document.getElementById('policy'); t.value = '[cors]\\nallow_origins = [\"*\"]\\nallow_credentials = true\\nallow_methods = [\"get\"]\\n'; \

@@ -29,7 +29,7 @@ use super::state::{sse_event, validate, Shared, DEFAULT_POLICY};
 
 /// The page's Content-Security-Policy: its own files only; `fetch()` may
 /// go anywhere (that is the point), nothing else leaves the machine.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src *; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src *; base-uri 'none'; form-action 'none'; frame-src 'self'; frame-ancestors 'self'";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
