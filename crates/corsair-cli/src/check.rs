@@ -1,11 +1,12 @@
 //! `corsair check`: do over the network what a browser does for a
 //! cross-origin `fetch()`, and report the verdict with the fix.
 
-use crate::http_client::{load_cacert, ClientConfig, HttpClient, Resolve};
+use crate::http_client::{load_cacert, ClientConfig, ClientError, HttpClient, Resolve, Response};
 use corsair::browser::{
-    Browser, BrowserRequest, Credentials, ExchangeKind, Outcome, Profile, Step,
+    Browser, BrowserRequest, Credentials, Exchange, ExchangeKind, Outcome, Profile, Step,
 };
 use corsair::Origin;
+use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -116,36 +117,13 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
     let dropped = request.dropped_headers().to_vec();
     let method = request.method().to_string();
     let mut browser = Browser::new(args.browser);
-    let mut versions: Vec<String> = Vec::new();
-    let result = runtime.block_on(async {
-        let mut flow = browser.start(request);
-        let mut step = flow.next_step();
-        loop {
-            match step {
-                Step::SendPreflight(r) | Step::SendActual(r) => {
-                    let response = client.send(&r.method, &r.url, &r.headers).await;
-                    match response {
-                        Ok(resp) => {
-                            versions.push(format!("{:?}", resp.version));
-                            step = flow.on_response(resp.status, &resp.headers);
-                        }
-                        Err(e) => {
-                            return Err((
-                                format!("{} {}: {e}", r.method, r.url),
-                                flow.exchanges().to_vec(),
-                            ))
-                        }
-                    }
-                }
-                Step::Done(outcome) => return Ok(*outcome),
-            }
-        }
-    });
+    let result = runtime.block_on(drive(&client, &mut browser, request));
     let color = !args.json && std::io::stdout().is_terminal();
     match result {
-        Ok(outcome) => {
+        Ok(Driven { outcome, versions }) => {
             if args.json {
                 let mut report = json_report(args, &outcome);
+                let versions: Vec<String> = versions.iter().map(|v| format!("{v:?}")).collect();
                 report["http_versions"] = serde_json::json!(versions);
                 println!("{report}");
             } else {
@@ -157,7 +135,12 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
                 EXIT_BLOCKED
             })
         }
-        Err((message, exchanges)) => {
+        Err(DriveError {
+            request,
+            error,
+            exchanges,
+        }) => {
+            let message = format!("{request}: {error}");
             if args.json {
                 let v = serde_json::json!({
                     "allowed": false,
@@ -171,6 +154,90 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
             }
             eprintln!("corsair check: network error, no CORS verdict: {message}");
             ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Something that answers the requests a [`Flow`](corsair::browser::Flow)
+/// asks for: the network ([`HttpClient`]) or an in-process server.
+pub trait Transport {
+    /// Sends one request with exactly these headers and returns the
+    /// response head.
+    fn send(
+        &self,
+        method: &http::Method,
+        url: &url::Url,
+        headers: &http::HeaderMap,
+    ) -> impl Future<Output = Result<Response, ClientError>> + Send;
+}
+
+impl Transport for HttpClient {
+    fn send(
+        &self,
+        method: &http::Method,
+        url: &url::Url,
+        headers: &http::HeaderMap,
+    ) -> impl Future<Output = Result<Response, ClientError>> + Send {
+        HttpClient::send(self, method, url, headers)
+    }
+}
+
+/// A finished flow: the browser's verdict and the HTTP version of each
+/// response, in order.
+#[derive(Debug)]
+pub struct Driven {
+    /// What the browser would do.
+    pub outcome: Outcome,
+    /// The HTTP version of each response.
+    pub versions: Vec<http::Version>,
+}
+
+/// A flow that stopped because a request got no response: no CORS
+/// verdict exists.
+#[derive(Debug)]
+pub struct DriveError {
+    /// `METHOD URL` of the request that failed.
+    pub request: String,
+    /// Why it failed.
+    pub error: ClientError,
+    /// The exchanges completed before it.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// Runs one `fetch()` through `browser`: sends each request the flow asks
+/// for with `transport` and feeds the responses back until the browser
+/// decides. Used by `corsair check` and `corsair playground`.
+pub async fn drive<T: Transport>(
+    transport: &T,
+    browser: &mut Browser,
+    request: BrowserRequest,
+) -> Result<Driven, DriveError> {
+    let mut versions = Vec::new();
+    let mut flow = browser.start(request);
+    let mut step = flow.next_step();
+    loop {
+        match step {
+            Step::SendPreflight(r) | Step::SendActual(r) => {
+                match transport.send(&r.method, &r.url, &r.headers).await {
+                    Ok(resp) => {
+                        versions.push(resp.version);
+                        step = flow.on_response(resp.status, &resp.headers);
+                    }
+                    Err(error) => {
+                        return Err(DriveError {
+                            request: format!("{} {}", r.method, r.url),
+                            error,
+                            exchanges: flow.exchanges().to_vec(),
+                        })
+                    }
+                }
+            }
+            Step::Done(outcome) => {
+                return Ok(Driven {
+                    outcome: *outcome,
+                    versions,
+                })
+            }
         }
     }
 }

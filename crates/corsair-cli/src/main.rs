@@ -5,6 +5,7 @@ mod check;
 mod eval;
 mod header_arg;
 mod http_client;
+mod playground;
 mod policy_file;
 mod scan;
 mod validate;
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "corsair", version, propagate_version = true)]
 #[command(after_help = "Examples:\n  \
+corsair playground\n  \
 corsair check https://api.example.com/me --origin https://app.example.com --credentials include\n  \
 corsair scan https://api.example.com/me\n  \
 corsair validate --config cors.toml\n  \
@@ -29,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open a page that shows CORS happen: corsair's prediction and your browser's fetch(), side by side.
+    Playground(playground::Args),
     /// Send what a browser would send for a cross-origin fetch() and judge the answers like it.
     Check(check::CheckArgs),
     /// Probe URLs for CORS misconfigurations and explain each one.
@@ -42,6 +46,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Playground(args) => playground::run(args),
         Command::Check(args) => check::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Validate(args) => validate::run(args),
