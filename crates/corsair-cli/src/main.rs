@@ -4,6 +4,7 @@
 mod eval;
 mod header_arg;
 mod policy_file;
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Validate(validate::Args),
     /// Show what a policy answers to one request, without any network.
     Eval(eval::Args),
+    /// Run a CORS gateway in front of an HTTP API.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +38,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
