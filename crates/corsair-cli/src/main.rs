@@ -8,6 +8,7 @@ mod http_client;
 mod playground;
 mod policy_file;
 mod scan;
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     Validate(validate::Args),
     /// Show what a policy answers to one request, without any network.
     Eval(eval::Args),
+    /// Run a CORS gateway in front of an HTTP API.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +54,6 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

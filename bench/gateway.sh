@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Benchmark `corsair serve` against nginx doing the same CORS job, with wrk.
+#
+#   bench/gateway.sh            # 10 s per run
+#   DURATION=5s bench/gateway.sh
+#
+# Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), cargo.
+# Everything listens on 127.0.0.1. Three targets, same wrk settings
+# (THREADS threads, CONNS connections, DURATION each), two request shapes:
+#   GET       an actual request from an allowed origin
+#   preflight OPTIONS + Origin + Access-Control-Request-Method: PUT
+# Targets:
+#   upstream  the upstream alone: nginx returning a static 200 "hello"
+#   corsair   corsair serve (release build) in front of that upstream
+#   nginx     nginx as a reverse proxy in front of the same upstream, with
+#             the same policy written the usual way (config below)
+# Access logs are off for both proxies (corsair --log-level warn, nginx
+# access_log off); one extra row runs corsair with its JSON access log on.
+# Both proxies get 2 workers (nginx worker_processes 2, corsair's tokio
+# runtime TOKIO_WORKER_THREADS=2); the upstream nginx gets 1.
+# Prints a Markdown table: requests/s, p50 and p99 latency.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-256}
+ORIGIN=https://app.example.com
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+for tool in wrk nginx cargo; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wrk nginx-light)" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d)
+cargo build --release -q -p corsair-cli --manifest-path "$ROOT/Cargo.toml"
+# A private copy: a shared target dir may be rebuilt from another branch.
+cp "$CARGO_TARGET_DIR/release/corsair" "$TMP/corsair"
+CORSAIR=$TMP/corsair
+"$CORSAIR" serve --help >/dev/null || { echo "error: this corsair has no serve command" >&2; exit 1; }
+
+chmod 755 "$TMP"
+[ "$(id -u)" = 0 ] && chown 65534:65534 "$TMP"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Ports below the ephemeral range, so wrk's own connections never hold them.
+free_port() { python3 -c 'import socket,random
+while True:
+    p = random.randint(20000, 32000); s = socket.socket()
+    try: s.bind(("127.0.0.1", p)); print(p); break
+    except OSError: pass'; }
+UP=$(free_port); CS=$(free_port); NG=$(free_port)
+
+# nginx runs in the foreground as an unprivileged user (nobody when the
+# script runs as root), with every path inside $TMP.
+as_user() {
+  if [ "$(id -u)" = 0 ]; then exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else exec "$@"; fi
+}
+nginx_common="
+pid $TMP/%s.pid;
+error_log $TMP/%s-error.log warn;
+worker_processes %s;
+events { worker_connections 4096; }
+"
+temp_paths="
+  client_body_temp_path $TMP/body; proxy_temp_path $TMP/proxy;
+  fastcgi_temp_path $TMP/fcgi; uwsgi_temp_path $TMP/uwsgi; scgi_temp_path $TMP/scgi;
+"
+
+# The upstream: a static answer, the cheapest HTTP server at hand.
+# shellcheck disable=SC2059
+printf "$nginx_common" upstream upstream 1 > "$TMP/upstream.conf"
+cat >> "$TMP/upstream.conf" <<CONF
+http {
+  access_log off; $temp_paths
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$UP;
+    location / { return 200 "hello\n"; }
+  }
+}
+CONF
+
+# nginx as a CORS proxy, the usual recipe:
+# - `map` turns the allowlist into $cors_origin ("" for other origins, and
+#   add_header skips empty values, so refused origins get no ACAO);
+# - `if ($request_method = OPTIONS)` answers preflights; add_header inside
+#   `if` replaces every add_header of the location, so the preflight
+#   headers are all repeated there; `always` adds them to error responses
+#   too (502, 504, 413), which the default does not;
+# - proxy_hide_header drops the upstream's own Access-Control-* headers.
+# What it does not do, unlike corsair: check the requested method and
+# headers (every OPTIONS with any method gets 204), refuse a preflight
+# with 403, tell a preflight from a plain OPTIONS, merge Vary with the
+# upstream's (it appends a second Vary line).
+# shellcheck disable=SC2059
+printf "$nginx_common" proxy proxy 2 > "$TMP/proxy.conf"
+cat >> "$TMP/proxy.conf" <<CONF
+http {
+  access_log off; $temp_paths
+  keepalive_requests 1000000;
+  map \$http_origin \$cors_origin {
+    default "";
+    "$ORIGIN" \$http_origin;
+  }
+  upstream api { server 127.0.0.1:$UP; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NG;
+    location / {
+      if (\$request_method = OPTIONS) {
+        add_header Access-Control-Allow-Origin \$cors_origin always;
+        add_header Access-Control-Allow-Methods "GET, PUT" always;
+        add_header Access-Control-Allow-Headers "authorization" always;
+        add_header Access-Control-Max-Age 600 always;
+        add_header Vary "origin, access-control-request-method, access-control-request-headers" always;
+        add_header Content-Length 0;
+        return 204;
+      }
+      proxy_pass http://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_hide_header Access-Control-Allow-Origin;
+      proxy_hide_header Access-Control-Allow-Credentials;
+      proxy_hide_header Access-Control-Expose-Headers;
+      add_header Access-Control-Allow-Origin \$cors_origin always;
+      add_header Vary Origin always;
+    }
+  }
+}
+CONF
+
+# corsair: the same policy.
+cat > "$TMP/corsair.toml" <<CONF
+listen = "127.0.0.1:$CS"
+upstream = "http://127.0.0.1:$UP"
+[cors]
+allow_origins = ["$ORIGIN"]
+allow_methods = ["GET", "PUT"]
+allow_headers = ["authorization"]
+max_age = 600
+CONF
+
+as_user nginx -p "$TMP" -e "$TMP/upstream-error.log" -c "$TMP/upstream.conf" -g 'daemon off;' & PIDS+=($!)
+as_user nginx -p "$TMP" -e "$TMP/proxy-error.log" -c "$TMP/proxy.conf" -g 'daemon off;' & PIDS+=($!)
+
+wait_port() {
+  for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
+  echo "error: nothing listening on port $1" >&2; exit 1
+}
+start_corsair() {
+  TOKIO_WORKER_THREADS=2 "$CORSAIR" serve --config "$TMP/corsair.toml" "$@" 2>"$TMP/corsair.log" & CORSAIR_PID=$!
+  PIDS+=($CORSAIR_PID)
+  wait_port "$CS"
+}
+stop_corsair() { kill "$CORSAIR_PID"; wait "$CORSAIR_PID" 2>/dev/null || true; }
+
+cat > "$TMP/preflight.lua" <<LUA
+wrk.method = "OPTIONS"
+wrk.headers["Origin"] = "$ORIGIN"
+wrk.headers["Access-Control-Request-Method"] = "PUT"
+LUA
+
+wait_port "$UP"; wait_port "$NG"
+
+# Sanity: every target answers as expected before it is measured.
+check() { # url method expected-status
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X "$2" -H "Origin: $ORIGIN" -H 'Access-Control-Request-Method: PUT' "$1")
+  [ "$code" = "$3" ] || { echo "error: $2 $1 answered $code, expected $3" >&2; exit 1; }
+}
+
+run() { # label url [lua]
+  local out rps p50 p99 errs
+  if [ -n "${3:-}" ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$3" "$2")
+  else
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Origin: $ORIGIN" "$2")
+  fi
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errs=$(awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}' <<<"$out")
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${errs:-none}"
+}
+
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk, proxy and upstream"
+echo
+echo "| target, request | requests/s | p50 | p99 | errors |"
+echo "|---|---|---|---|---|"
+run "upstream directly, GET" "http://127.0.0.1:$UP/"
+run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua"
+
+start_corsair --log-level warn
+check "http://127.0.0.1:$CS/" GET 200; check "http://127.0.0.1:$CS/" OPTIONS 204
+run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/"
+run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua"
+stop_corsair
+
+check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
+run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/"
+run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua"
+
+start_corsair --log-level info --log-format json
+run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/"
+stop_corsair

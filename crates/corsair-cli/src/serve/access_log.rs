@@ -1,0 +1,48 @@
+//! The access log: one `tracing` event per request, target
+//! `corsair::access`, level info, with the method, path, status, latency,
+//! route and the CORS decision (kind and reason code).
+
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+
+/// The `tracing` target of access log events.
+pub const TARGET: &str = "corsair::access";
+
+/// Whether access log events are recorded (so the request fields are only
+/// copied when they will be written).
+pub fn enabled() -> bool {
+    tracing::enabled!(target: TARGET, tracing::Level::INFO)
+}
+
+/// What the log says about one request.
+#[derive(Debug)]
+pub struct Entry {
+    /// The request method.
+    pub method: Method,
+    /// The request path (no query: it may hold secrets).
+    pub path: String,
+    /// The route that took the request.
+    pub route: String,
+    /// `non-cors`, `actual` or `preflight`.
+    pub kind: &'static str,
+    /// The decision's reason code (`origin-exact`, `origin-not-allowed`, ...).
+    pub decision: &'static str,
+}
+
+impl Entry {
+    /// Writes the event.
+    pub fn write(self, status: StatusCode, latency: Duration) {
+        tracing::info!(
+            target: TARGET,
+            method = self.method.as_str(),
+            path = self.path,
+            status = status.as_u16(),
+            latency_ms = latency.as_secs_f64() * 1000.0,
+            route = self.route,
+            kind = self.kind,
+            decision = self.decision,
+            "request"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The command line of `corsair serve`.
+
+use std::path::PathBuf;
+
+/// How the access log and the other events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object a line, for log shippers.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Arguments of `corsair serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+corsair serve --config gateway.toml\n  \
+corsair serve --upstream http://127.0.0.1:3000 --allow-origin https://app.example.com\n  \
+corsair serve --upstream http://127.0.0.1:3000 --allow-origin https://app.example.com \\\n      \
+--allow-credentials --allow-method PUT --allow-header authorization --listen 127.0.0.1:8080\n\n\
+A config file is the [cors] policy with gateway keys added:\n  \
+listen = \"127.0.0.1:8080\"\n  \
+upstream = \"http://127.0.0.1:3000\"\n  \
+admin = \"127.0.0.1:9090\"          # /metrics and /healthz (optional)\n  \
+max_body_bytes = 10485760\n  \
+[timeouts]                        # optional: connect, upstream, idle, shutdown\n  \
+upstream = \"30s\"\n  \
+[cors]\n  \
+allow_origins = [\"https://app.example.com\"]\n  \
+[[routes]]                        # optional: own policy (and upstream) per path or host\n  \
+path_prefix = \"/public\"\n  \
+[routes.cors]\n  \
+allow_origins = [\"*\"]\n\n\
+The gateway answers preflights itself, forwards every other request to the configured \
+upstream only (never to a URL taken from the request) and reloads the config file on \
+SIGHUP or when it changes.\n\n\
+Exit status: 0 after a graceful shutdown (SIGTERM, SIGINT), 2 for a bad config or bad \
+arguments (every problem is listed), 1 when the server cannot start (address in use).")]
+pub struct Args {
+    /// The gateway config file (TOML): listen, upstream, [cors], optional admin,
+    /// [timeouts], max_body_bytes, [tls] and [[routes]].
+    #[arg(long, short, value_name = "FILE", conflicts_with_all = ["upstream", "allow_origins"])]
+    pub config: Option<PathBuf>,
+    /// Quick start without a file: the upstream to forward to (http:// or https://).
+    #[arg(long, value_name = "URL", requires = "allow_origins")]
+    pub upstream: Option<String>,
+    /// Quick start: an origin allowed to read responses (repeatable; patterns and `*` work
+    /// as in allow_origins).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Quick start: a method preflights may ask for beyond GET, HEAD and POST (repeatable).
+    #[arg(long = "allow-method", value_name = "METHOD")]
+    pub allow_methods: Vec<String>,
+    /// Quick start: a request header preflights may ask for (repeatable).
+    #[arg(long = "allow-header", value_name = "NAME")]
+    pub allow_headers: Vec<String>,
+    /// Quick start: let credentialed requests (cookies, HTTP auth) read responses.
+    #[arg(long)]
+    pub allow_credentials: bool,
+    /// The address to listen on (default 127.0.0.1:8080; overrides the file's `listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The admin address serving /metrics and /healthz (overrides the file's `admin`).
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<String>,
+    /// The log format.
+    #[arg(long, value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// The most verbose level logged: error, warn, info (access log), debug, trace.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: tracing::Level,
+}

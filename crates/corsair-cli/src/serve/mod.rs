@@ -1,0 +1,266 @@
+//! `corsair serve`: a CORS gateway in front of any HTTP API.
+//!
+//! Preflights are answered by the gateway with the policy (corsair-tower's
+//! `CorsLayer`) and never forwarded; every other request is forwarded to the
+//! configured upstream, and its response gets the policy's headers (the
+//! upstream's own `Access-Control-*` headers are replaced, `Vary` merged).
+//! When the upstream fails, the gateway answers 502/504 with the CORS
+//! headers the policy grants, so the page can read the error.
+//!
+//! Modules: [`args`] (command line), [`config`] (file shape), [`settings`]
+//! (validated config, routes), [`upstream`] (target URLs: never taken from
+//! the request), [`forwarded`] (hop-by-hop and forwarding headers),
+//! [`body`] (streaming bodies, `max_body_bytes`), [`failure`] (502/504/413
+//! answers), [`proxy`] (the forwarding service), [`gateway`] (route choice,
+//! CORS layer, access log), [`server`] (listener, HTTP/1.1 + HTTP/2,
+//! graceful shutdown), [`tls`], [`reload`], [`admin`] and [`metrics`].
+
+mod access_log;
+mod admin;
+mod args;
+mod body;
+mod client;
+mod config;
+mod duration;
+mod failure;
+mod forwarded;
+mod gateway;
+mod logging;
+mod metrics;
+mod proxy;
+mod reload;
+mod server;
+mod settings;
+mod tls;
+mod upstream;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use corsair::CorsConfig;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+pub use args::Args;
+use config::GatewayFile;
+use gateway::{Snapshot, State};
+use metrics::Metrics;
+use proxy::Shared;
+use settings::Settings;
+
+/// Command-line values that override the file's, on every reload too.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    listen: Option<String>,
+    admin: Option<String>,
+}
+
+impl Overrides {
+    fn apply(&self, file: &mut GatewayFile) {
+        if let Some(l) = &self.listen {
+            file.listen = Some(l.clone());
+        }
+        if let Some(a) = &self.admin {
+            file.admin = Some(a.clone());
+        }
+    }
+}
+
+/// The quick-start config made from the flags.
+fn quick_start(args: &Args) -> GatewayFile {
+    GatewayFile {
+        upstream: args.upstream.clone(),
+        cors: Some(CorsConfig {
+            allow_origins: args.allow_origins.clone(),
+            allow_methods: args.allow_methods.clone(),
+            allow_headers: args.allow_headers.clone(),
+            allow_credentials: args.allow_credentials,
+            ..CorsConfig::default()
+        }),
+        ..GatewayFile::default()
+    }
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> ExitCode {
+    logging::init(args.log_format, args.log_level);
+    let overrides = Overrides {
+        listen: args.listen.clone(),
+        admin: args.admin.clone(),
+    };
+    let (settings, source) = match &args.config {
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read config file {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let source = reload::Source {
+                path: path.clone(),
+                overrides,
+            };
+            match source.load(&text) {
+                Ok(s) => (s, Some((source, text))),
+                Err(problems) => {
+                    report(&problems);
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None if args.upstream.is_some() => {
+            let mut file = quick_start(&args);
+            overrides.apply(&mut file);
+            match settings::validate(&file) {
+                Ok(s) => (s, None),
+                Err(p) => {
+                    report(&p.0);
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        None => {
+            eprintln!(
+                "error: give --config FILE, or --upstream URL with at least one --allow-origin \
+                 ORIGIN (see `corsair serve --help`)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    for w in settings.warnings() {
+        tracing::warn!(target: "corsair::config", "{w}");
+    }
+    let tls = match settings.tls.as_ref().map(tls::acceptor).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            report(&[e]);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(settings, source, tls))
+}
+
+fn report(problems: &[String]) {
+    let n = problems.len();
+    eprintln!(
+        "error: invalid gateway config: {n} problem{}",
+        if n == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        eprintln!("  {p}");
+    }
+}
+
+async fn serve(
+    settings: Settings,
+    source: Option<(reload::Source, String)>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> ExitCode {
+    // Signal handlers first, so a SIGHUP sent once the port is open never
+    // kills the process.
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let hangup = signal(SignalKind::hangup()).ok();
+    let client = match client::build(&settings.timeouts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shared = Arc::new(Shared {
+        client,
+        metrics: Metrics::default(),
+    });
+    let listener = match TcpListener::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on {}: {e} (is another process using it? change `listen` or --listen)",
+                settings.listen
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let admin = match settings.admin {
+        Some(addr) => match TcpListener::bind(addr).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("error: cannot listen on admin address {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let idle = settings.timeouts.idle;
+    let drain = settings.timeouts.shutdown;
+    let listen = settings.listen;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(
+        target: "corsair::server",
+        routes = settings.routes.len(),
+        upstream = settings.fallback.upstream.as_str(),
+        "listening on {scheme}://{listen}"
+    );
+    let state = Arc::new(State {
+        snapshot: ArcSwap::from_pointee(Snapshot::new(settings, &shared)),
+        shared: shared.clone(),
+    });
+    if let Some(admin) = admin {
+        if let Ok(addr) = admin.local_addr() {
+            tracing::info!(target: "corsair::server", "admin on http://{addr} (/metrics, /healthz)");
+        }
+        tokio::spawn(admin::run(admin, shared.clone(), stop_rx.clone()));
+    }
+    match source {
+        Some((source, text)) => {
+            tokio::spawn(reload::watch(
+                source,
+                state.clone(),
+                text,
+                hangup,
+                stop_rx.clone(),
+            ));
+        }
+        None => {
+            // Quick start: nothing to reload; keep SIGHUP from killing us.
+            if let Some(mut h) = hangup {
+                tokio::spawn(async move {
+                    while h.recv().await.is_some() {
+                        tracing::info!(target: "corsair::reload", "SIGHUP ignored: started without --config, nothing to reload");
+                    }
+                });
+            }
+        }
+    }
+    let server = tokio::spawn(server::run(listener, state, tls, idle, drain, stop_rx));
+    tokio::select! {
+        _ = term.recv() => tracing::info!(target: "corsair::server", "SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!(target: "corsair::server", "SIGINT: shutting down"),
+    }
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    ExitCode::SUCCESS
+}

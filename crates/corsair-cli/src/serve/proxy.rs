@@ -1,0 +1,172 @@
+//! [`Proxy`]: the service the CORS layer wraps. It forwards a request to its
+//! route's upstream and turns every failure into a response (502, 504,
+//! 413), so the layer adds the CORS headers to errors too.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http::{header, HeaderValue, Method, Request, Response, Version};
+use hyper::body::Incoming;
+use tower_service::Service;
+
+use super::body::{CappedBody, GatewayBody};
+use super::client::UpstreamClient;
+use super::failure::Failure;
+use super::forwarded::{self, ClientInfo};
+use super::metrics::Metrics;
+use super::upstream::Upstream;
+
+/// What a proxy needs that lives as long as the process.
+#[derive(Debug)]
+pub struct Shared {
+    /// The upstream client and its pool.
+    pub client: UpstreamClient,
+    /// The metrics.
+    pub metrics: Metrics,
+}
+
+/// The forwarding settings of one route.
+#[derive(Debug)]
+pub struct Target {
+    /// Where requests go.
+    pub upstream: Upstream,
+    /// Forward the client's Host instead of the upstream's.
+    pub preserve_host: bool,
+    /// How long to wait for the upstream's response headers.
+    pub timeout: Duration,
+    /// The largest request body forwarded.
+    pub max_body_bytes: u64,
+}
+
+/// Forwards requests to one route's upstream. Always ready; cloning is two
+/// `Arc` clones.
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    target: Arc<Target>,
+    shared: Arc<Shared>,
+}
+
+/// The response future of [`Proxy`].
+pub type ProxyFuture =
+    Pin<Box<dyn Future<Output = Result<Response<GatewayBody>, Infallible>> + Send>>;
+
+impl Proxy {
+    /// A proxy to `target`.
+    pub fn new(target: Arc<Target>, shared: Arc<Shared>) -> Self {
+        Proxy { target, shared }
+    }
+
+    async fn forward(self, request: Request<Incoming>) -> Response<GatewayBody> {
+        match self.try_forward(request).await {
+            Ok(response) => response,
+            Err(failure) => {
+                self.shared.metrics.failure(failure);
+                failure.response()
+            }
+        }
+    }
+
+    async fn try_forward(
+        &self,
+        request: Request<Incoming>,
+    ) -> Result<Response<GatewayBody>, Failure> {
+        let target = &self.target;
+        if request.method() == Method::CONNECT {
+            return Err(Failure::NotAProxy);
+        }
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > target.max_body_bytes) {
+            return Err(Failure::BodyTooLarge);
+        }
+        let client = request.extensions().get::<ClientInfo>().copied();
+        let (mut parts, body) = request.into_parts();
+        let host = forwarded::request_host(&parts).map(str::to_owned);
+        parts.uri = target
+            .upstream
+            .target(parts.uri.path_and_query())
+            .map_err(|_| Failure::Broken)?;
+        // The pooled client picks HTTP/1.1 or HTTP/2 per upstream connection.
+        parts.version = Version::HTTP_11;
+        forwarded::strip_hop_by_hop(&mut parts.headers);
+        if let Some(client) = &client {
+            forwarded::add_forwarded(&mut parts.headers, client, host.as_deref());
+        }
+        let host_header = match (&host, target.preserve_host) {
+            (Some(h), true) => HeaderValue::from_str(h).ok(),
+            _ => None,
+        };
+        parts.headers.insert(
+            header::HOST,
+            host_header.unwrap_or_else(|| target.upstream.host_header().clone()),
+        );
+        let tripped = Arc::new(AtomicBool::new(false));
+        let body = CappedBody::new(body, target.max_body_bytes, tripped.clone());
+        let outgoing = Request::from_parts(parts, body);
+
+        let start = Instant::now();
+        let result =
+            tokio::time::timeout(target.timeout, self.shared.client.request(outgoing)).await;
+        let response = match result {
+            Err(_) => {
+                tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), "no response headers within {:?}", target.timeout);
+                return Err(Failure::Timeout);
+            }
+            Ok(Err(e)) => {
+                if tripped.load(Ordering::Relaxed) {
+                    return Err(Failure::BodyTooLarge);
+                }
+                let failure = if e.is_connect() {
+                    Failure::Connect
+                } else {
+                    Failure::Broken
+                };
+                tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), error = %error_chain(&e), "{}", failure.code());
+                return Err(failure);
+            }
+            Ok(Ok(response)) => response,
+        };
+        self.shared.metrics.upstream_latency(start.elapsed());
+        let (mut parts, body) = response.into_parts();
+        forwarded::strip_hop_by_hop(&mut parts.headers);
+        // The upstream's HTTP version is its own hop's; the client's
+        // connection decides ours.
+        parts.version = Version::HTTP_11;
+        Ok(Response::from_parts(parts, GatewayBody::Upstream(body)))
+    }
+}
+
+/// An error and its sources, for logs.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl Service<Request<Incoming>> for Proxy {
+    type Response = Response<GatewayBody>;
+    type Error = Infallible;
+    type Future = ProxyFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> ProxyFuture {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.forward(request).await) })
+    }
+}

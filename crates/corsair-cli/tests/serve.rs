@@ -1,0 +1,1038 @@
+//! `corsair serve`, run as the real binary in front of a real upstream (a
+//! small hyper server in the test), everything on loopback with random
+//! ports. Every gateway process is killed when its guard drops, panics
+//! included.
+
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type TestBody = BoxBody<Bytes, BoxError>;
+
+const APP: &str = "https://app.example.com";
+const OTHER: &str = "https://other.example.com";
+
+// ---------------------------------------------------------------- upstream
+
+/// A body of `remaining` zero bytes, made on the fly in 64 KiB chunks.
+struct Zeros {
+    remaining: u64,
+}
+
+static ZEROS: [u8; 65536] = [0; 65536];
+
+impl Body for Zeros {
+    type Data = Bytes;
+    type Error = BoxError;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let n = self.remaining.min(ZEROS.len() as u64);
+        self.remaining -= n;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
+            &ZEROS[..n as usize],
+        )))))
+    }
+    fn size_hint(&self) -> SizeHint {
+        // Unknown length: the body goes chunked, like a generated stream.
+        SizeHint::default()
+    }
+}
+
+fn boxed<B>(body: B) -> TestBody
+where
+    B: Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed()
+}
+
+fn text(s: impl Into<String>) -> TestBody {
+    boxed(Full::new(Bytes::from(s.into())))
+}
+
+/// A test upstream: records each request as "METHOD path" and answers by path.
+struct Upstream {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn query_num(uri: &http::Uri, key: &str) -> u64 {
+    uri.query()
+        .and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn upstream_answer(name: &'static str, req: Request<Incoming>) -> Response<TestBody> {
+    let path = req.uri().path().to_string();
+    let header = |n: &str| {
+        req.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap_or("?").to_string())
+            .unwrap_or_default()
+    };
+    let mut builder = Response::builder()
+        .header("x-upstream", name)
+        .header("x-seen-host", header("host"))
+        .header("x-seen-xff", header("x-forwarded-for"))
+        .header("x-seen-proto", header("x-forwarded-proto"))
+        .header("x-seen-xfh", header("x-forwarded-host"))
+        .header("x-seen-forwarded", header("forwarded"))
+        .header("x-seen-connection-named", header("x-hop"));
+    match path.as_str() {
+        "/slow" => {
+            tokio::time::sleep(Duration::from_millis(query_num(req.uri(), "ms"))).await;
+            builder.body(text("slow done")).unwrap()
+        }
+        "/own-cors" => {
+            builder = builder
+                .header("access-control-allow-origin", "*")
+                .header("access-control-allow-credentials", "true")
+                .header("vary", "Accept-Encoding");
+            builder.body(text("own cors")).unwrap()
+        }
+        "/upload" => {
+            let mut body = req.into_body();
+            let mut n: u64 = 0;
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(f) => n += f.data_ref().map_or(0, |d| d.len() as u64),
+                    Err(_) => break,
+                }
+            }
+            builder.body(text(n.to_string())).unwrap()
+        }
+        "/download" => {
+            let n = query_num(req.uri(), "bytes");
+            builder.body(boxed(Zeros { remaining: n })).unwrap()
+        }
+        _ => builder.body(text(format!("hello from {name}"))).unwrap(),
+    }
+}
+
+async fn start_upstream_on(listener: tokio::net::TcpListener, name: &'static str) -> Upstream {
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let seen = seen2.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    seen.lock()
+                        .unwrap()
+                        .push(format!("{} {}", req.method(), req.uri()));
+                    async move { Ok::<_, Infallible>(upstream_answer(name, req).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Upstream { addr, seen, task }
+}
+
+async fn start_upstream(name: &'static str) -> Upstream {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_upstream_on(listener, name).await
+}
+
+// ---------------------------------------------------------------- gateway
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A config file deleted on drop.
+struct ConfigFile(PathBuf);
+
+impl ConfigFile {
+    fn new(text: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!(
+            "corsair-serve-test-{}-{n}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        ConfigFile(path)
+    }
+    /// Replaces the content atomically (write + rename), as editors and
+    /// config managers do.
+    fn rewrite(&self, text: &str) {
+        let tmp = self.0.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &self.0).unwrap();
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A running `corsair serve`; killed on drop.
+struct Gateway {
+    child: Child,
+    port: u16,
+    admin: u16,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gateway {
+    /// Starts `corsair serve ARGS --listen ... --admin ...` and waits until
+    /// both ports accept connections.
+    fn start(args: &[&str]) -> Gateway {
+        let port = free_port();
+        let admin = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin", &format!("127.0.0.1:{admin}")])
+            .args(["--log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn corsair serve");
+        let mut gw = Gateway { child, port, admin };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = gw.child.try_wait() {
+                panic!("corsair serve exited early: {status}");
+            }
+            let up = |p| TcpStream::connect(("127.0.0.1", p)).is_ok();
+            if up(port) && up(admin) {
+                return gw;
+            }
+            assert!(Instant::now() < deadline, "corsair serve did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn with_config(file: &ConfigFile) -> Gateway {
+        Gateway::start(&["--config", file.0.to_str().unwrap()])
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} failed");
+    }
+
+    async fn metrics(&self) -> String {
+        let r = send(
+            &client(),
+            Method::GET,
+            &format!("http://127.0.0.1:{}/metrics", self.admin),
+            &[],
+            empty(),
+        )
+        .await
+        .unwrap();
+        r.text
+    }
+
+    /// The value of one metric line (0 when absent).
+    async fn metric(&self, line_prefix: &str) -> u64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(line_prefix))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The peak resident set size of the gateway, in KiB.
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+// ---------------------------------------------------------------- client
+
+fn client() -> Client<HttpConnector, TestBody> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+fn empty() -> TestBody {
+    boxed(Empty::<Bytes>::new())
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+async fn send(
+    client: &Client<HttpConnector, TestBody>,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: TestBody,
+) -> Result<Reply, BoxError> {
+    let mut req = Request::builder().method(method).uri(url);
+    for (n, v) in headers {
+        req = req.header(*n, *v);
+    }
+    let resp = client.request(req.body(body)?).await?;
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+async fn get(url: &str, origin: Option<&str>) -> Reply {
+    let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+    send(&client(), Method::GET, url, &headers, empty())
+        .await
+        .unwrap()
+}
+
+async fn preflight(url: &str, origin: &str, method: &str, headers: Option<&str>) -> Reply {
+    let mut h = vec![
+        ("origin", origin),
+        ("access-control-request-method", method),
+    ];
+    if let Some(hs) = headers {
+        h.push(("access-control-request-headers", hs));
+    }
+    send(&client(), Method::OPTIONS, url, &h, empty())
+        .await
+        .unwrap()
+}
+
+/// Writes raw bytes and returns what the gateway answered before closing
+/// (or within 3 s).
+fn raw(port: u16, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    // The gateway may answer and close before reading everything.
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        if out.windows(4).any(|w| w == b"\r\n\r\n") && out.len() > 12 {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn config(upstream: SocketAddr, extra: &str, cors: &str) -> String {
+    format!("upstream = \"http://{upstream}\"\n{extra}\n[cors]\n{cors}\n",)
+}
+
+const POLICY: &str = r#"allow_origins = ["https://app.example.com"]
+allow_methods = ["GET", "PUT"]
+allow_headers = ["authorization"]
+max_age = 600"#;
+
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_is_applied_on_the_wire() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+
+    // Allowed actual request: forwarded, ACAO for the origin, Vary: origin.
+    let r = get(&gw.url("/items?x=1"), Some(APP)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "hello from a");
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.all("vary"), ["origin"]);
+    // Forwarding headers, and the upstream's Host by default.
+    assert_eq!(r.header("x-seen-host"), Some(up.addr.to_string().as_str()));
+    assert_eq!(r.header("x-seen-xff"), Some("127.0.0.1"));
+    assert_eq!(r.header("x-seen-proto"), Some("http"));
+    assert_eq!(
+        r.header("x-seen-xfh"),
+        Some(format!("127.0.0.1:{}", gw.port).as_str())
+    );
+    assert_eq!(
+        r.header("x-seen-forwarded"),
+        Some(format!("for=127.0.0.1;host=\"127.0.0.1:{}\";proto=http", gw.port).as_str())
+    );
+
+    // Refused actual request: still forwarded (the browser blocks the
+    // read), but no Access-Control-* header at all.
+    let r = get(&gw.url("/items"), Some(OTHER)).await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .headers
+        .keys()
+        .all(|k| !k.as_str().starts_with("access-control-")));
+    assert_eq!(r.all("vary"), ["origin"]);
+
+    // The upstream's own CORS headers are replaced; its Vary is merged.
+    let r = get(&gw.url("/own-cors"), Some(APP)).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("access-control-allow-credentials"), None);
+    assert_eq!(r.all("vary"), ["Accept-Encoding", "origin"]);
+    let r = get(&gw.url("/own-cors"), Some(OTHER)).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    // Preflights: answered by the gateway, allowed and refused.
+    let r = preflight(&gw.url("/items"), APP, "PUT", Some("authorization")).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET, PUT"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("authorization")
+    );
+    assert_eq!(r.header("access-control-max-age"), Some("600"));
+    let r = preflight(&gw.url("/items"), APP, "DELETE", None).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = preflight(&gw.url("/items"), OTHER, "PUT", None).await;
+    assert_eq!(r.status, 403);
+    let r = preflight(&gw.url("/items"), APP, "PUT", Some("x-custom")).await;
+    assert_eq!(r.status, 403);
+
+    // A plain OPTIONS (no Access-Control-Request-Method) is not a preflight.
+    let r = send(&client(), Method::OPTIONS, &gw.url("/plain"), &[], empty())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+
+    let seen = up.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.starts_with("OPTIONS"))
+            .collect::<Vec<_>>(),
+        ["OPTIONS /plain"],
+        "preflights reached the upstream: {seen:?}"
+    );
+    assert!(seen.contains(&"GET /items?x=1".to_string()), "{seen:?}");
+
+    let m = gw.metrics().await;
+    assert!(
+        m.contains("corsair_requests_total{kind=\"preflight\",decision=\"origin-exact\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("corsair_requests_total{kind=\"actual\",decision=\"origin-not-allowed\"} 2"),
+        "{m}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hop_by_hop_headers_are_not_forwarded() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let r = send(
+        &client(),
+        Method::GET,
+        &gw.url("/"),
+        &[
+            ("connection", "x-hop"),
+            ("x-hop", "secret"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ],
+        empty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.header("x-seen-connection-named"), Some(""));
+    assert_eq!(r.header("x-seen-xff"), Some("203.0.113.9, 127.0.0.1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_down_gives_502_with_cors_then_recovers() {
+    // Reserve a port with nothing listening on it yet.
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let file = ConfigFile::new(&config(addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let r = get(&gw.url("/x"), Some(APP)).await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.text.contains("upstream-unreachable"), "{}", r.text);
+    assert_eq!(
+        gw.metric("corsair_upstream_errors_total{error=\"upstream-unreachable\"}")
+            .await,
+        1
+    );
+
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let _up = start_upstream_on(listener, "late").await;
+    let r = get(&gw.url("/x"), Some(APP)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "hello from late");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_upstream_gives_504_with_cors() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "[timeouts]\nupstream = \"300ms\"", POLICY));
+    let gw = Gateway::with_config(&file);
+    let start = Instant::now();
+    let r = get(&gw.url("/slow?ms=3000"), Some(APP)).await;
+    assert_eq!(r.status, 504);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert!(r.text.contains("upstream-timeout"));
+    // A fast request still works.
+    assert_eq!(get(&gw.url("/slow?ms=10"), Some(APP)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load_drops_nothing_and_applies_the_new_policy() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let url = gw.url("/load");
+    let failures = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (url, failures, done, stop) =
+            (url.clone(), failures.clone(), done.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            // Bounded: until told to stop, at most 20,000 requests per task.
+            for _ in 0..20_000 {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                match send(&c, Method::GET, &url, &[("origin", APP)], empty()).await {
+                    Ok(r) if r.status == 200 => {}
+                    _ => {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    // Rewrite the file several times while the requests run; each write
+    // is picked up by the once-a-second check.
+    let new_policy = POLICY.replace(APP, "https://new.example.com");
+    for (i, policy) in [&new_policy, POLICY, &new_policy].iter().enumerate() {
+        file.rewrite(&config(up.addr, "", policy));
+        wait_until("a reload", || async {
+            gw.metric("corsair_config_reloads_total{result=\"ok\"}")
+                .await
+                > i as u64
+        })
+        .await;
+    }
+    let during = done.load(Ordering::SeqCst);
+    wait_until("the new policy", || async {
+        get(&gw.url("/"), Some("https://new.example.com"))
+            .await
+            .header("access-control-allow-origin")
+            == Some("https://new.example.com")
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let total = done.load(Ordering::SeqCst);
+    assert!(
+        during > 100 && total < 80_000,
+        "load did not overlap the reloads: {during}/{total}"
+    );
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "requests failed during reloads"
+    );
+    eprintln!("reload under load: {total} requests, 3 reloads, 0 failures");
+    assert_eq!(
+        get(&gw.url("/"), Some(APP))
+            .await
+            .header("access-control-allow-origin"),
+        None
+    );
+    assert_eq!(
+        gw.metric("corsair_config_reloads_total{result=\"ok\"}")
+            .await,
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_reload_keeps_the_old_policy() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    file.rewrite(&config(
+        up.addr,
+        "",
+        "allow_origins = [\"*\"]\nallow_credentials = true",
+    ));
+    wait_until("the failed reload", || async {
+        gw.metric("corsair_config_reloads_total{result=\"failed\"}")
+            .await
+            >= 1
+    })
+    .await;
+    let r = get(&gw.url("/"), Some(APP)).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("access-control-allow-credentials"), None);
+    let r = get(&gw.url("/"), Some(OTHER)).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    assert_eq!(
+        gw.metric("corsair_config_reloads_total{result=\"ok\"}")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    // The file is unchanged, so only the signal can trigger this reload.
+    gw.signal("-HUP");
+    wait_until("the SIGHUP reload", || async {
+        gw.metric("corsair_config_reloads_total{result=\"ok\"}")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(get(&gw.url("/"), Some(APP)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_completes_in_flight_requests() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let mut gw = Gateway::with_config(&file);
+    let url = gw.url("/slow?ms=1500");
+    let slow = tokio::spawn(async move { get(&url, Some(APP)).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    gw.signal("-TERM");
+    let r = slow.await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "slow done");
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = gw.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the gateway did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    assert!(TcpStream::connect(("127.0.0.1", gw.port)).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_prior_knowledge() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let h2: Client<HttpConnector, TestBody> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let r = send(
+        &h2,
+        Method::GET,
+        &gw.url("/h2"),
+        &[("origin", APP)],
+        empty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, "hello from a");
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(
+        r.header("x-seen-xfh"),
+        Some(format!("127.0.0.1:{}", gw.port).as_str())
+    );
+    let r = send(
+        &h2,
+        Method::OPTIONS,
+        &gw.url("/h2"),
+        &[("origin", APP), ("access-control-request-method", "PUT")],
+        empty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_stream_both_ways_without_buffering() {
+    const SIZE: u64 = 200 * 1024 * 1024;
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(
+        up.addr,
+        &format!("max_body_bytes = {}", SIZE + 1),
+        POLICY,
+    ));
+    let gw = Gateway::with_config(&file);
+    let r = send(
+        &client(),
+        Method::POST,
+        &gw.url("/upload"),
+        &[("origin", APP)],
+        boxed(Zeros { remaining: SIZE }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, SIZE.to_string());
+
+    // Download: count the bytes without keeping them.
+    let req = Request::get(gw.url(&format!("/download?bytes={SIZE}")))
+        .header("origin", APP)
+        .body(empty())
+        .unwrap();
+    let resp = client().request(req).await.unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], APP);
+    let mut body = resp.into_body();
+    let mut n = 0u64;
+    while let Some(frame) = body.frame().await {
+        n += frame.unwrap().data_ref().map_or(0, |d| d.len() as u64);
+    }
+    assert_eq!(n, SIZE);
+    let peak = gw.peak_rss_kib();
+    eprintln!("streamed 2 x {SIZE} bytes; gateway peak RSS {peak} KiB");
+    assert!(
+        peak < 100 * 1024,
+        "gateway peak RSS {peak} KiB: a body was buffered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_max_body_bytes_get_413_with_cors() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "max_body_bytes = 1000", POLICY));
+    let gw = Gateway::with_config(&file);
+    // Declared length over the limit: refused before contacting the upstream.
+    let r = send(
+        &client(),
+        Method::POST,
+        &gw.url("/upload"),
+        &[("origin", APP)],
+        text("x".repeat(1001)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert!(r.text.contains("body-too-large"));
+    // Chunked, no declared length: cut while streaming.
+    let r = send(
+        &client(),
+        Method::POST,
+        &gw.url("/upload"),
+        &[("origin", APP)],
+        boxed(Zeros { remaining: 1 << 20 }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 413);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    // Under the limit: fine.
+    let r = send(
+        &client(),
+        Method::POST,
+        &gw.url("/upload"),
+        &[("origin", APP)],
+        text("x".repeat(1000)),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "1000"));
+    assert_eq!(gw.metric("corsair_request_body_too_large_total").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_hostile_requests_are_rejected_cleanly() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let r = raw(gw.port, b"THIS IS NOT HTTP\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    let r = raw(gw.port, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    let r = raw(gw.port, big.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 431"), "{r}");
+    // Not an open proxy: an absolute-form target goes to the configured
+    // upstream (path only), CONNECT is refused.
+    let r = raw(
+        gw.port,
+        b"GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("x-upstream: a"), "{r}");
+    assert!(up
+        .seen
+        .lock()
+        .unwrap()
+        .contains(&"GET /latest/meta-data".to_string()));
+    let r = raw(
+        gw.port,
+        b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n",
+    );
+    assert!(r.starts_with("HTTP/1.1 405"), "{r}");
+    // Still serving.
+    assert_eq!(get(&gw.url("/"), Some(APP)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_have_their_own_policies_and_upstreams() {
+    let a = start_upstream("a").await;
+    let b = start_upstream("b").await;
+    let text = format!(
+        r#"upstream = "http://{a}"
+[cors]
+allow_origins = ["https://app.example.com"]
+
+[[routes]]
+path_prefix = "/public"
+upstream = "http://{b}"
+[routes.cors]
+allow_origins = ["*"]
+
+[[routes]]
+path_prefix = "/public/admin"
+[routes.cors]
+allow_origins = ["https://admin.example.com"]
+allow_credentials = true
+
+[[routes]]
+host = "partner.localhost"
+[routes.cors]
+allow_origins = ["https://partner.example.com"]
+"#,
+        a = a.addr,
+        b = b.addr
+    );
+    let file = ConfigFile::new(&text);
+    let gw = Gateway::with_config(&file);
+
+    let r = get(&gw.url("/public/x"), Some(OTHER)).await;
+    assert_eq!(
+        (r.text.as_str(), r.header("access-control-allow-origin")),
+        ("hello from b", Some("*"))
+    );
+    let r = get(
+        &gw.url("/public/admin/x"),
+        Some("https://admin.example.com"),
+    )
+    .await;
+    assert_eq!(r.text, "hello from a");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://admin.example.com")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    let r = get(&gw.url("/private"), Some(OTHER)).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = get(&gw.url("/private"), Some(APP)).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    let r = send(
+        &client(),
+        Method::GET,
+        &gw.url("/private"),
+        &[
+            ("origin", "https://partner.example.com"),
+            ("host", "Partner.localhost:1234"),
+        ],
+        empty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://partner.example.com")
+    );
+    // Preflights use the route's policy too.
+    let r = preflight(&gw.url("/public/x"), OTHER, "GET", None).await;
+    assert_eq!(r.status, 204);
+    let r = preflight(&gw.url("/private"), OTHER, "GET", None).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_start_flags() {
+    let up = start_upstream("a").await;
+    let upstream = format!("http://{}", up.addr);
+    let gw = Gateway::start(&[
+        "--upstream",
+        &upstream,
+        "--allow-origin",
+        APP,
+        "--allow-credentials",
+        "--allow-method",
+        "PUT",
+    ]);
+    let r = get(&gw.url("/"), Some(APP)).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    let r = preflight(&gw.url("/"), APP, "PUT", None).await;
+    assert_eq!(r.status, 204);
+    let h = send(
+        &client(),
+        Method::GET,
+        &format!("http://127.0.0.1:{}/healthz", gw.admin),
+        &[],
+        empty(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((h.status, h.text.as_str()), (StatusCode::OK, "ok\n"));
+}
+
+#[test]
+fn invalid_configs_exit_2_listing_every_problem() {
+    let file = ConfigFile::new(
+        r#"upstream = "localhost:3000"
+listen = "everywhere"
+[timeouts]
+upstream = "soon"
+[cors]
+allow_origins = ["*"]
+allow_credentials = true
+[[routes]]
+path_prefix = "/x"
+[routes.cors]
+allow_origins = ["https://a.example/path"]
+"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["serve", "--config", file.0.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "upstream `localhost:3000`",
+        "listen `everywhere`",
+        "timeouts.upstream",
+        "top-level [cors]",
+        "routes[0] cors",
+    ] {
+        assert!(err.contains(needle), "missing {needle}:\n{err}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+}
