@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 corsair playground\n  \
 corsair check https://api.example.com/me --origin https://app.example.com --credentials include\n  \
 corsair scan https://api.example.com/me\n  \
+corsair serve --upstream http://127.0.0.1:3000 --allow-origin https://app.example.com\n  \
 corsair validate --config cors.toml\n  \
 corsair eval --config cors.toml --origin https://app.example.com --method GET\n\n\
 Run `corsair help <command>` for each command's options and examples.")]

@@ -217,7 +217,7 @@ fn eval_usage_errors_exit_2() {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["validate", "eval"] {
+    for sub in ["playground", "check", "scan", "serve", "validate", "eval"] {
         let o = corsair(&[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0));
         assert!(stdout(&o).contains("Example"), "{sub}");
