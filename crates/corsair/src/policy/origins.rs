@@ -66,8 +66,11 @@ pub(crate) struct OriginMatcher {
     /// attacker cannot choose colliding entries, and a lookup is several
     /// times cheaper.
     exact: HashSet<Box<str>, foldhash::fast::RandomState>,
-    /// Patterns keyed by the host they are anchored to.
-    patterns: HashMap<Box<str>, Vec<Pattern>>,
+    /// Patterns keyed by the host they are anchored to (foldhash, as above).
+    patterns: HashMap<Box<str>, Vec<Pattern>, foldhash::fast::RandomState>,
+    /// Whether any pattern is a port wildcard on an exact host, the only
+    /// kind keyed by the request's own host.
+    host_patterns: bool,
     regexes: Option<RegexSet>,
     regex_sources: Vec<Arc<str>>,
 }
@@ -123,8 +126,10 @@ impl OriginMatcher {
                     .map(|p| p.source.clone())
             })
         };
-        if let Some(found) = check(host, false) {
-            return Some(found);
+        if self.host_patterns {
+            if let Some(found) = check(host, false) {
+                return Some(found);
+            }
         }
         if !is_domain {
             return None;
@@ -132,14 +137,16 @@ impl OriginMatcher {
         // Walk the parents of `host` from the longest; every label skipped
         // so far must be a plain DNS-style label, so that characters some
         // browsers accept in hosts (`_`, `~`, `` ` ``) cannot smuggle a
-        // different host in front of an allowed parent.
+        // different host in front of an allowed parent. Each label is
+        // checked once, when the walk passes it.
+        let mut label_start = 0;
         for (i, b) in host.bytes().enumerate() {
             if b == b'.' {
-                let prefix = &host[..i];
-                if !prefix.split('.').all(is_subdomain_label) {
+                if !is_subdomain_label(&host[label_start..i]) {
                     return None;
                 }
-                if let Some(found) = check(&host[i + 1..], true) {
+                label_start = i + 1;
+                if let Some(found) = check(&host[label_start..], true) {
                     return Some(found);
                 }
             }
@@ -199,6 +206,7 @@ pub(crate) fn compile(
         if entry.contains('*') {
             if let Some(p) = compile_pattern(entry, credentials, problems) {
                 let (key, pattern) = p;
+                m.host_patterns |= !pattern.subdomains;
                 m.patterns.entry(key).or_default().push(pattern);
             }
             continue;
