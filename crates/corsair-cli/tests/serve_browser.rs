@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{free_port, wait_listening, Server};
 use corsair_conformance::chromium::{skip_requested, Chromium, Page};
 use serde_json::Value;
 
@@ -27,13 +25,6 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// Starts the gateway with the quick-start flags and waits until it listens.
@@ -62,17 +53,10 @@ fn gateway(upstream: &str, allowed_origin: &str) -> Gateway {
             "warn",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start corsair serve");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "corsair serve did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&mut child, port);
     Gateway { child, port }
 }
 

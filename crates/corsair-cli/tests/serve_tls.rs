@@ -5,12 +5,10 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{free_port, wait_listening, Server};
 
 struct Cleanup {
     child: Child,
@@ -25,13 +23,6 @@ impl Drop for Cleanup {
             let _ = std::fs::remove_file(f);
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn check(url: &str, resolve: &str, ca: &str, extra: &[&str]) -> (i32, serde_json::Value) {
@@ -101,7 +92,7 @@ allow_credentials = true
         ),
     )
     .expect("write config");
-    let child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args([
             "serve",
             "--config",
@@ -110,21 +101,14 @@ allow_credentials = true
             "warn",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start corsair serve");
-    let _cleanup = Cleanup {
+    let mut cleanup = Cleanup {
         child,
         files: vec![cert_path.clone(), key_path, config_path],
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "corsair serve did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&mut cleanup.child, port);
 
     let url = format!("https://api.example.com:{port}/items");
     let resolve = format!("api.example.com:{port}:127.0.0.1");

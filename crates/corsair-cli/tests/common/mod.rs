@@ -133,3 +133,31 @@ fn serve<S: Read + Write>(stream: S, handler: &Handler, seen: &Mutex<Vec<Seen>>)
     let _ = stream.write_all(out.as_bytes());
     let _ = stream.flush();
 }
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until `child` listens on `port`; if it exits first, panics with
+/// its standard error (spawn it with `Stdio::piped()` stderr to see it).
+pub fn wait_listening(child: &mut std::process::Child, port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("the process exited with {status} before listening: {err}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing listens on port {port} after 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
