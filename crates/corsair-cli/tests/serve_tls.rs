@@ -92,7 +92,7 @@ allow_credentials = true
         ),
     )
     .expect("write config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+    let child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args([
             "serve",
             "--config",
