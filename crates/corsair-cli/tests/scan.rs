@@ -246,7 +246,13 @@ fn findings_carry_severity_evidence_and_fix() {
     assert_eq!(f["origin"], "https://evil.example");
     let evidence = f["evidence"]["response_headers"].to_string();
     assert!(evidence.contains("https://evil.example"), "{evidence}");
-    assert!(f["fix"].as_str().unwrap_or("").contains("allow_origins"));
+    // Without --trusted the fix's policy names a placeholder page origin, marked as such.
+    assert!(
+        f["fix"].as_str().unwrap_or("").contains(
+            "allow_origins = [\"https://app.example.com\"]   # the origins of your own pages"
+        ),
+        "{f}"
+    );
     assert!(
         f["also"]
             .as_array()

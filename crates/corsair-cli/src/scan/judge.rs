@@ -191,13 +191,26 @@ pub fn varies_on_origin(headers: &HeaderMap) -> bool {
 }
 
 /// The fix for a class, with a corrected corsair policy for the target.
-pub fn fix(class: Class, site: &str, credentials: bool) -> String {
+/// The `allow_origins` value for a fix: the `--trusted` origins, or a
+/// placeholder page origin under the site's registrable domain, marked as such.
+pub fn pages_toml(trusted: &[String], registrable: &str) -> String {
+    if trusted.is_empty() {
+        format!("[\"https://app.{registrable}\"]   # the origins of your own pages")
+    } else {
+        let quoted: Vec<String> = trusted.iter().map(|t| format!("{t:?}")).collect();
+        format!("[{}]", quoted.join(", "))
+    }
+}
+
+/// The fix for a class in words, with a corsair policy whose
+/// `allow_origins` is `pages` (see [`pages_toml`]).
+pub fn fix(class: Class, pages: &str, credentials: bool) -> String {
     let creds = if credentials {
         "\nallow_credentials = true"
     } else {
         ""
     };
-    let policy = format!("[cors]\nallow_origins = [\"{site}\"]{creds}");
+    let policy = format!("[cors]\nallow_origins = {pages}{creds}");
     let words = match class {
         Class::ReflectAnyOrigin | Class::PostDomain | Class::PreDomain | Class::SubstringMatch | Class::SpecialCharBypass => {
             "Compare the whole Origin value byte for byte against an explicit allowlist; never reflect it, and never match with startsWith, endsWith, contains or an unanchored regex."

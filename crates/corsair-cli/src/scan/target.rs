@@ -107,7 +107,6 @@ impl Scanner<'_> {
         let scheme = url.scheme().to_string();
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         // One baseline request tells a dead target apart from a refusing one.
-        let site = url.origin().ascii_serialization();
         if let Err(e) = self
             .client
             .send(&Method::GET, &url, &self.extra_map())
@@ -143,8 +142,9 @@ impl Scanner<'_> {
         }
 
         let registrable = psl::domain_str(&host).unwrap_or(&host).to_string();
-        self.origin_findings(&probed, &site, &registrable, &mut report.findings);
-        self.header_findings(&probed, &trusted_probed, &site, &mut report.findings);
+        let pages = judge::pages_toml(self.trusted_list, &registrable);
+        self.origin_findings(&probed, &pages, &registrable, &mut report.findings);
+        self.header_findings(&probed, &trusted_probed, &pages, &mut report.findings);
         report
             .findings
             .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
@@ -163,7 +163,7 @@ impl Scanner<'_> {
     fn origin_findings(
         &self,
         probed: &[Probed],
-        site: &str,
+        pages: &str,
         registrable: &str,
         out: &mut Vec<Finding>,
     ) {
@@ -218,7 +218,7 @@ impl Scanner<'_> {
                 credentials: access == Access::Credentialed,
                 why: judge::why(access, via_preflight),
                 exploit: p.probe.class.exploit().to_string(),
-                fix: judge::fix(p.probe.class, site, access == Access::Credentialed),
+                fix: judge::fix(p.probe.class, &pages, access == Access::Credentialed),
                 evidence: Evidence::new(method, req, resp.status, &resp.headers),
                 also: Vec::new(),
             });
@@ -276,7 +276,7 @@ impl Scanner<'_> {
         &self,
         probed: &[Probed],
         trusted: &[TrustedProbe],
-        site: &str,
+        pages: &str,
         out: &mut Vec<Finding>,
     ) {
         let all = probed
@@ -359,7 +359,7 @@ impl Scanner<'_> {
                     origin,
                     why,
                     exploit: class.exploit().to_string(),
-                    fix: judge::fix(class, site, false),
+                    fix: judge::fix(class, &pages, false),
                     evidence,
                     also: Vec::new(),
                 });
