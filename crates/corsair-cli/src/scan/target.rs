@@ -218,7 +218,7 @@ impl Scanner<'_> {
                 credentials: access == Access::Credentialed,
                 why: judge::why(access, via_preflight),
                 exploit: p.probe.class.exploit().to_string(),
-                fix: judge::fix(p.probe.class, &pages, access == Access::Credentialed),
+                fix: judge::fix(p.probe.class, pages, access == Access::Credentialed),
                 evidence: Evidence::new(method, req, resp.status, &resp.headers),
                 also: Vec::new(),
             });
@@ -359,7 +359,7 @@ impl Scanner<'_> {
                     origin,
                     why,
                     exploit: class.exploit().to_string(),
-                    fix: judge::fix(class, &pages, false),
+                    fix: judge::fix(class, pages, false),
                     evidence,
                     also: Vec::new(),
                 });
