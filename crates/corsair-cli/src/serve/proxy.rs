@@ -24,10 +24,29 @@ use super::upstream::Upstream;
 /// What a proxy needs that lives as long as the process.
 #[derive(Debug)]
 pub struct Shared {
-    /// The upstream client and its pool.
-    pub client: UpstreamClient,
+    /// One upstream client (and connection pool) per worker thread, so a
+    /// request and its upstream connection stay on one thread.
+    pub clients: Vec<UpstreamClient>,
     /// The metrics.
     pub metrics: Metrics,
+}
+
+thread_local! {
+    /// The index of this thread's worker (0 off the worker threads).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Shared {
+    /// Marks the current thread as worker `index`.
+    pub fn enter_worker(index: usize) {
+        WORKER.with(|w| w.set(index));
+    }
+
+    /// The current worker's client.
+    pub fn client(&self) -> &UpstreamClient {
+        let i = WORKER.with(|w| w.get());
+        &self.clients[i % self.clients.len()]
+    }
 }
 
 /// The forwarding settings of one route.
@@ -114,7 +133,7 @@ impl Proxy {
 
         let start = Instant::now();
         let result =
-            tokio::time::timeout(target.timeout, self.shared.client.request(outgoing)).await;
+            tokio::time::timeout(target.timeout, self.shared.client().request(outgoing)).await;
         let response = match result {
             Err(_) => {
                 tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), "no response headers within {:?}", target.timeout);
