@@ -119,8 +119,7 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
                     .map(forwarded::host_without_port)
             })
             .unwrap_or("");
-        let host = host.to_ascii_lowercase();
-        let route = snapshot.route(&host, request.uri().path());
+        let route = snapshot.route(host, request.uri().path());
         let entry = access_log::enabled().then(|| access_log::Entry {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
