@@ -18,8 +18,9 @@
 #             the same policy written the usual way (config below)
 # Access logs are off for both proxies (corsair --log-level warn, nginx
 # access_log off); one extra row runs corsair with its JSON access log on.
-# Both proxies get 2 workers (nginx worker_processes 2, corsair's tokio
-# runtime TOKIO_WORKER_THREADS=2); the upstream nginx gets 1.
+# Both proxies get 2 workers (nginx worker_processes 2, corsair
+# TOKIO_WORKER_THREADS=2: 2 worker threads, each with its own single-threaded
+# runtime and upstream pool); the upstream nginx gets 1.
 # Prints a Markdown table: requests/s, p50 and p99 latency.
 set -euo pipefail
 
