@@ -3,6 +3,8 @@
 #
 #   bench/gateway.sh            # 10 s per run
 #   DURATION=5s bench/gateway.sh
+#   CORSAIR_BIN=/path/to/corsair bench/gateway.sh   # a prebuilt binary (A/B runs)
+#   TARGETS="corsair nginx" bench/gateway.sh       # a subset of the rows
 #
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), cargo.
 # Everything listens on 127.0.0.1. Three targets, same wrk settings
@@ -16,8 +18,9 @@
 #             the same policy written the usual way (config below)
 # Access logs are off for both proxies (corsair --log-level warn, nginx
 # access_log off); one extra row runs corsair with its JSON access log on.
-# Both proxies get 2 workers (nginx worker_processes 2, corsair's tokio
-# runtime TOKIO_WORKER_THREADS=2); the upstream nginx gets 1.
+# Both proxies get 2 workers (nginx worker_processes 2, corsair
+# TOKIO_WORKER_THREADS=2: 2 worker threads, each with its own single-threaded
+# runtime and upstream pool); the upstream nginx gets 1.
 # Prints a Markdown table: requests/s, p50 and p99 latency.
 set -euo pipefail
 
@@ -32,10 +35,17 @@ for tool in wrk nginx cargo; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wrk nginx-light)" >&2; exit 2; }
 done
 
+TARGETS=${TARGETS:-upstream corsair nginx corsair-log}
+want() { [[ " $TARGETS " == *" $1 "* ]]; }
+
 TMP=$(mktemp -d)
-cargo build --release -q -p corsair-cli --manifest-path "$ROOT/Cargo.toml"
-# A private copy: a shared target dir may be rebuilt from another branch.
-cp "$CARGO_TARGET_DIR/release/corsair" "$TMP/corsair"
+if [ -n "${CORSAIR_BIN:-}" ]; then
+  cp "$CORSAIR_BIN" "$TMP/corsair"
+else
+  cargo build --release -q -p corsair-cli --manifest-path "$ROOT/Cargo.toml"
+  # A private copy: a shared target dir may be rebuilt from another branch.
+  cp "$CARGO_TARGET_DIR/release/corsair" "$TMP/corsair"
+fi
 CORSAIR=$TMP/corsair
 "$CORSAIR" serve --help >/dev/null || { echo "error: this corsair has no serve command" >&2; exit 1; }
 
@@ -195,19 +205,27 @@ echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk
 echo
 echo "| target, request | requests/s | p50 | p99 | errors |"
 echo "|---|---|---|---|---|"
-run "upstream directly, GET" "http://127.0.0.1:$UP/"
-run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua"
+if want upstream; then
+  run "upstream directly, GET" "http://127.0.0.1:$UP/"
+  run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua"
+fi
 
-start_corsair --log-level warn
-check "http://127.0.0.1:$CS/" GET 200; check "http://127.0.0.1:$CS/" OPTIONS 204
-run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/"
-run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua"
-stop_corsair
+if want corsair; then
+  start_corsair --log-level warn
+  check "http://127.0.0.1:$CS/" GET 200; check "http://127.0.0.1:$CS/" OPTIONS 204
+  run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/"
+  run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua"
+  stop_corsair
+fi
 
-check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
-run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/"
-run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua"
+if want nginx; then
+  check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
+  run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/"
+  run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua"
+fi
 
-start_corsair --log-level info --log-format json
-run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/"
-stop_corsair
+if want corsair-log; then
+  start_corsair --log-level info --log-format json
+  run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/"
+  stop_corsair
+fi

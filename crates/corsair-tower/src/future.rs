@@ -6,17 +6,39 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use corsair::CorsHeaders;
+use corsair::{CorsHeaders, Decision, RequestKind};
 use http::Response;
 use pin_project_lite::pin_project;
 
 use crate::service::set_reason;
+
+/// What the layer decided about one request: its kind and the decision's
+/// reason code ([`corsair::Verdict::code`]), read from the response future
+/// with [`ResponseFuture::outcome`] (for access logs and metrics, without
+/// evaluating the policy a second time). `Copy`, no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// How Fetch classifies the request.
+    pub kind: RequestKind,
+    /// The reason code: `non-cors`, `origin-exact`, `origin-not-allowed`, ...
+    pub code: &'static str,
+}
+
+impl Outcome {
+    pub(crate) fn of(decision: &Decision) -> Self {
+        Outcome {
+            kind: decision.kind,
+            code: decision.verdict.code(),
+        }
+    }
+}
 
 pin_project! {
     /// The response future of [`Cors`](crate::Cors).
     pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F, B>,
+        outcome: Outcome,
     }
 }
 
@@ -36,22 +58,34 @@ pin_project! {
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn preflight(response: Response<B>) -> Self {
+    pub(crate) fn preflight(response: Response<B>, outcome: Outcome) -> Self {
         ResponseFuture {
             state: State::Preflight {
                 response: Some(response),
             },
+            outcome,
         }
     }
 
-    pub(crate) fn inner(future: F, headers: CorsHeaders, reason: Option<&'static str>) -> Self {
+    pub(crate) fn inner(
+        future: F,
+        headers: CorsHeaders,
+        reason: Option<&'static str>,
+        outcome: Outcome,
+    ) -> Self {
         ResponseFuture {
             state: State::Inner {
                 future,
                 headers,
                 reason,
             },
+            outcome,
         }
+    }
+
+    /// What the layer decided about the request this future answers.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
     }
 }
 

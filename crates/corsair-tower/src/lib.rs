@@ -107,7 +107,7 @@ pub mod migration;
 pub mod presets;
 mod service;
 
-pub use future::ResponseFuture;
+pub use future::{Outcome, ResponseFuture};
 pub use handle::PolicyHandle;
 pub use layer::CorsLayer;
 pub use service::Cors;

@@ -7,7 +7,7 @@ use corsair::{Decision, Verdict};
 use http::{HeaderValue, Request, Response};
 use tower_service::Service;
 
-use crate::future::ResponseFuture;
+use crate::future::{Outcome, ResponseFuture};
 use crate::layer::CorsLayer;
 use crate::{log, X_CORSAIR_REASON};
 
@@ -91,12 +91,13 @@ where
             .with(|policy| policy.evaluate(request.method(), request.headers()));
         log::refusal(&decision, &request);
         let reason = debug_reason(self.layer.debug_header, &decision);
+        let outcome = Outcome::of(&decision);
         if let Some(mut response) = decision.preflight_response::<ResBody>() {
             if let Some(code) = reason {
                 set_reason(&mut response, code);
             }
-            return ResponseFuture::preflight(response);
+            return ResponseFuture::preflight(response, outcome);
         }
-        ResponseFuture::inner(self.inner.call(request), decision.headers, reason)
+        ResponseFuture::inner(self.inner.call(request), decision.headers, reason, outcome)
     }
 }

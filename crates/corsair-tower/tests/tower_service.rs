@@ -310,3 +310,38 @@ async fn refusals_are_logged_with_code_and_reason() {
         lines[1]
     );
 }
+
+#[tokio::test]
+async fn the_response_future_tells_the_decision() {
+    use corsair::RequestKind;
+    use tower::Service;
+    let app = FullApp {
+        status: StatusCode::OK,
+        calls: Arc::new(AtomicUsize::new(0)),
+    };
+    let mut svc = CorsLayer::new(policy(APP)).layer(app);
+    let cases: [(Request<Full<Bytes>>, RequestKind, &str); 4] = [
+        (request("GET", "/", &[]), RequestKind::NonCors, "non-cors"),
+        (
+            request("GET", "/", &[("origin", APP)]),
+            RequestKind::Actual,
+            "origin-exact",
+        ),
+        (
+            preflight("/", APP, "DELETE", ""),
+            RequestKind::Preflight,
+            "origin-exact",
+        ),
+        (
+            preflight("/", "https://evil.example", "DELETE", ""),
+            RequestKind::Preflight,
+            "origin-not-allowed",
+        ),
+    ];
+    for (req, kind, code) in cases {
+        let future = svc.call(req);
+        let outcome = future.outcome();
+        assert_eq!((outcome.kind, outcome.code), (kind, code));
+        future.await.unwrap();
+    }
+}

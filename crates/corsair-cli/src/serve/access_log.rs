@@ -24,15 +24,18 @@ pub struct Entry {
     pub path: String,
     /// The route that took the request.
     pub route: String,
-    /// `non-cors`, `actual` or `preflight`.
-    pub kind: &'static str,
-    /// The decision's reason code (`origin-exact`, `origin-not-allowed`, ...).
-    pub decision: &'static str,
 }
 
 impl Entry {
-    /// Writes the event.
-    pub fn write(self, status: StatusCode, latency: Duration) {
+    /// Writes the event; `kind` is `non-cors`, `actual` or `preflight`,
+    /// `decision` the reason code (`origin-exact`, `origin-not-allowed`, ...).
+    pub fn write(
+        self,
+        status: StatusCode,
+        latency: Duration,
+        kind: &'static str,
+        decision: &'static str,
+    ) {
         tracing::info!(
             target: TARGET,
             method = self.method.as_str(),
@@ -40,8 +43,8 @@ impl Entry {
             status = status.as_u16(),
             latency_ms = latency.as_secs_f64() * 1000.0,
             route = self.route,
-            kind = self.kind,
-            decision = self.decision,
+            kind = kind,
+            decision = decision,
             "request"
         );
     }

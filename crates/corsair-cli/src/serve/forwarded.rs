@@ -50,7 +50,15 @@ impl ClientInfo {
 /// `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding` and
 /// `Upgrade`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if headers.contains_key(header::CONNECTION) {
+    // `Connection: keep-alive` or `close` (the usual values) name no
+    // other header to remove: skip collecting the names.
+    let names_others = headers.get_all(header::CONNECTION).iter().any(|v| {
+        v.as_bytes().split(|b| *b == b',').any(|n| {
+            let n = n.trim_ascii();
+            !(n.eq_ignore_ascii_case(b"keep-alive") || n.eq_ignore_ascii_case(b"close"))
+        })
+    });
+    if names_others {
         let named: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
@@ -89,14 +97,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// The host the client asked for: the request target's authority (HTTP/2
 /// `:authority`, or an HTTP/1.1 absolute-form target, which RFC 9112
-/// §3.2.2 says wins over `Host`), else the `Host` header.
-pub fn request_host(parts: &Parts) -> Option<&str> {
+/// §3.2.2 says wins over `Host`), else the `Host` header's value itself
+/// (sharing its bytes, no copy).
+pub fn request_host_value(parts: &Parts) -> Option<HeaderValue> {
     match parts.uri.authority() {
-        Some(a) => Some(a.as_str()),
-        None => parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok()),
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None => parts.headers.get(header::HOST).cloned(),
     }
 }
 
@@ -120,17 +126,22 @@ fn plain_host(host: &str) -> bool {
 pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<&str>) {
     let ip = client.peer.ip();
     // X-Forwarded-For: the previous hops (all lines, in order), then this one.
-    let mut xff = String::new();
-    for line in headers.get_all(&X_FORWARDED_FOR) {
-        if let Ok(v) = line.to_str() {
-            if !v.trim().is_empty() {
-                xff.push_str(v.trim());
-                xff.push_str(", ");
+    let xff = if headers.contains_key(&X_FORWARDED_FOR) {
+        let mut xff = String::new();
+        for line in headers.get_all(&X_FORWARDED_FOR) {
+            if let Ok(v) = line.to_str() {
+                if !v.trim().is_empty() {
+                    xff.push_str(v.trim());
+                    xff.push_str(", ");
+                }
             }
         }
-    }
-    let _ = write!(xff, "{ip}");
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+        let _ = write!(xff, "{ip}");
+        HeaderValue::from_str(&xff).ok()
+    } else {
+        formatted(format_args!("{ip}"))
+    };
+    if let Some(v) = xff {
         headers.insert(X_FORWARDED_FOR, v);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(client.proto()));
@@ -144,17 +155,33 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
         }
     }
     // Forwarded (RFC 7239 §4): an IPv6 address is bracketed and quoted.
-    let mut element = match ip {
-        std::net::IpAddr::V4(v4) => format!("for={v4}"),
-        std::net::IpAddr::V6(v6) => format!("for=\"[{v6}]\""),
+    let proto = client.proto();
+    let element = match (ip, host) {
+        (std::net::IpAddr::V4(v4), Some(h)) => {
+            formatted(format_args!("for={v4};host=\"{h}\";proto={proto}"))
+        }
+        (std::net::IpAddr::V4(v4), None) => formatted(format_args!("for={v4};proto={proto}")),
+        (std::net::IpAddr::V6(v6), Some(h)) => {
+            formatted(format_args!("for=\"[{v6}]\";host=\"{h}\";proto={proto}"))
+        }
+        (std::net::IpAddr::V6(v6), None) => formatted(format_args!("for=\"[{v6}]\";proto={proto}")),
     };
-    if let Some(h) = host {
-        let _ = write!(element, ";host=\"{h}\"");
-    }
-    let _ = write!(element, ";proto={}", client.proto());
-    if let Ok(v) = HeaderValue::from_str(&element) {
+    if let Some(v) = element {
         headers.append(header::FORWARDED, v);
     }
+}
+
+/// A header value written with `format_args!`, formatted on the stack
+/// (one allocation, the value's own) unless it is long.
+fn formatted(args: std::fmt::Arguments<'_>) -> Option<HeaderValue> {
+    use std::io::Write as _;
+    let mut buf = [0u8; 256];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    if cursor.write_fmt(args).is_ok() {
+        let n = cursor.position() as usize;
+        return HeaderValue::from_bytes(&buf[..n]).ok();
+    }
+    HeaderValue::from_str(&args.to_string()).ok()
 }
 
 #[cfg(test)]
@@ -212,6 +239,38 @@ mod tests {
         );
         add_forwarded(&mut h, &client, Some("evil\"host"));
         assert!(h.get(X_FORWARDED_HOST).is_none());
+    }
+
+    #[test]
+    fn the_usual_connection_values_still_go() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h);
+        let names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["x-kept"]);
+    }
+
+    #[test]
+    fn forwarded_headers_for_a_first_hop() {
+        let mut h = HeaderMap::new();
+        let client = ClientInfo {
+            peer: "192.0.2.1:5555".parse().unwrap(),
+            tls: false,
+        };
+        add_forwarded(&mut h, &client, None);
+        assert_eq!(h[&X_FORWARDED_FOR], "192.0.2.1");
+        assert_eq!(h[&X_FORWARDED_PROTO], "http");
+        assert!(h.get(X_FORWARDED_HOST).is_none());
+        assert_eq!(h[header::FORWARDED], "for=192.0.2.1;proto=http");
+        let mut h = HeaderMap::new();
+        let long = format!("{}.example", "a".repeat(300));
+        add_forwarded(&mut h, &client, Some(&long));
+        assert_eq!(
+            h[header::FORWARDED],
+            format!("for=192.0.2.1;host=\"{long}\";proto=http").as_str()
+        );
     }
 
     #[test]

@@ -22,12 +22,11 @@ use super::forwarded::{self, ClientInfo};
 use super::proxy::{Proxy, Shared, Target};
 use super::settings::{Route, Settings};
 
-/// One route, ready to serve: its policy (kept for the access log) and the
-/// CORS layer wrapping the proxy to its upstream.
+/// One route, ready to serve: its name (for the access log) and the CORS
+/// layer wrapping the proxy to its upstream.
 #[derive(Debug)]
 struct Ready {
     name: String,
-    policy: Arc<Policy>,
     service: Cors<Proxy>,
 }
 
@@ -54,7 +53,6 @@ impl Snapshot {
             let layer = CorsLayer::new(Policy::clone(&route.policy));
             Ready {
                 name: route.name.clone(),
-                policy: route.policy.clone(),
                 service: layer.layer(Proxy::new(target, shared.clone())),
             }
         };
@@ -121,30 +119,25 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
                     .map(forwarded::host_without_port)
             })
             .unwrap_or("");
-        let host = host.to_ascii_lowercase();
-        let route = snapshot.route(&host, request.uri().path());
-        // The same policy the layer evaluates, evaluated again only to log
-        // and count the decision: the layer does not expose its own.
-        let decision = route.policy.evaluate(request.method(), request.headers());
-        let kind = decision.kind.as_str();
-        let code = decision.verdict.code();
+        let route = snapshot.route(host, request.uri().path());
         let entry = access_log::enabled().then(|| access_log::Entry {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
             route: route.name.clone(),
-            kind,
-            decision: code,
         });
         request.extensions_mut().insert(self.client);
         let mut service = route.service.clone();
         let future = service.call(request);
+        // The layer's own decision, for the metrics and the log.
+        let outcome = future.outcome();
+        let (kind, code) = (outcome.kind.as_str(), outcome.code);
         let state = self.state.clone();
         Box::pin(async move {
             let _in_flight = state.shared.metrics.in_flight();
             let response = future.await?;
             state.shared.metrics.request(kind, code);
             if let Some(entry) = entry {
-                entry.write(response.status(), start.elapsed());
+                entry.write(response.status(), start.elapsed(), kind, code);
             }
             Ok(response)
         })

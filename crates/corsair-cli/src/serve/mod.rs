@@ -41,7 +41,7 @@ use arc_swap::ArcSwap;
 use corsair::CorsConfig;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 pub use args::Args;
 use config::GatewayFile;
@@ -140,7 +140,9 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // The control runtime: signals, reloads, the admin listener and the
+    // acceptor. Requests are served by the worker threads (see `serve`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -151,6 +153,17 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     runtime.block_on(serve(settings, source, tls))
+}
+
+/// How many worker threads serve requests: `TOKIO_WORKER_THREADS` when set
+/// (as for tokio's own runtime), else one per CPU.
+fn worker_count() -> usize {
+    std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
 }
 
 fn report(problems: &[String]) {
@@ -182,15 +195,19 @@ async fn serve(
         }
     };
     let hangup = signal(SignalKind::hangup()).ok();
-    let client = match client::build(&settings.timeouts) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+    let workers = worker_count();
+    let mut clients = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        match client::build(&settings.timeouts) {
+            Ok(c) => clients.push(c),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
         }
-    };
+    }
     let shared = Arc::new(Shared {
-        client,
+        clients,
         metrics: Metrics::default(),
     });
     let listener = match TcpListener::bind(settings.listen).await {
@@ -255,12 +272,52 @@ async fn serve(
             }
         }
     }
-    let server = tokio::spawn(server::run(listener, state, tls, idle, drain, stop_rx));
+    // One single-threaded runtime per worker thread: a connection, its
+    // requests and its upstream connections live on one thread.
+    let mut senders = Vec::with_capacity(workers);
+    let mut done = Vec::with_capacity(workers);
+    for index in 0..workers {
+        let (tx, rx) = mpsc::unbounded_channel();
+        senders.push(tx);
+        let (done_tx, done_rx) = oneshot::channel();
+        done.push(done_rx);
+        let (state, tls, stop_rx) = (state.clone(), tls.clone(), stop_rx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("corsair-worker-{index}"))
+            .spawn(move || {
+                Shared::enter_worker(index);
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                let drained = match runtime {
+                    Ok(rt) => rt.block_on(server::serve(rx, state, tls, idle, drain, stop_rx)),
+                    Err(e) => {
+                        tracing::error!(target: "corsair::server", "cannot start worker {index}: {e}");
+                        true
+                    }
+                };
+                let _ = done_tx.send(drained);
+            });
+        if let Err(e) = spawned {
+            eprintln!("error: cannot start a worker thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let acceptor = tokio::spawn(server::accept(listener, senders, drain, stop_rx));
     tokio::select! {
         _ = term.recv() => tracing::info!(target: "corsair::server", "SIGTERM: shutting down"),
         _ = int.recv() => tracing::info!(target: "corsair::server", "SIGINT: shutting down"),
     }
     let _ = stop_tx.send(true);
-    let _ = server.await;
+    let _ = acceptor.await;
+    let mut drained = true;
+    for d in done {
+        drained &= d.await.unwrap_or(true);
+    }
+    if drained {
+        tracing::info!(target: "corsair::server", "all connections closed");
+    } else {
+        tracing::warn!(target: "corsair::server", "drain timeout reached; closing the remaining connections");
+    }
     ExitCode::SUCCESS
 }

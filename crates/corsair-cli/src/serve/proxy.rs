@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::{header, HeaderValue, Method, Request, Response, Version};
+use http::{header, Method, Request, Response, Version};
 use hyper::body::Incoming;
 use tower_service::Service;
 
@@ -24,10 +24,29 @@ use super::upstream::Upstream;
 /// What a proxy needs that lives as long as the process.
 #[derive(Debug)]
 pub struct Shared {
-    /// The upstream client and its pool.
-    pub client: UpstreamClient,
+    /// One upstream client (and connection pool) per worker thread, so a
+    /// request and its upstream connection stay on one thread.
+    pub clients: Vec<UpstreamClient>,
     /// The metrics.
     pub metrics: Metrics,
+}
+
+thread_local! {
+    /// The index of this thread's worker (0 off the worker threads).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Shared {
+    /// Marks the current thread as worker `index`.
+    pub fn enter_worker(index: usize) {
+        WORKER.with(|w| w.set(index));
+    }
+
+    /// The current worker's client.
+    pub fn client(&self) -> &UpstreamClient {
+        let i = WORKER.with(|w| w.get());
+        &self.clients[i % self.clients.len()]
+    }
 }
 
 /// The forwarding settings of one route.
@@ -89,7 +108,8 @@ impl Proxy {
         }
         let client = request.extensions().get::<ClientInfo>().copied();
         let (mut parts, body) = request.into_parts();
-        let host = forwarded::request_host(&parts).map(str::to_owned);
+        // The Host header's value shares the request's bytes (no copy).
+        let host = forwarded::request_host_value(&parts);
         parts.uri = target
             .upstream
             .target(parts.uri.path_and_query())
@@ -97,11 +117,12 @@ impl Proxy {
         // The pooled client picks HTTP/1.1 or HTTP/2 per upstream connection.
         parts.version = Version::HTTP_11;
         forwarded::strip_hop_by_hop(&mut parts.headers);
+        let host_text = host.as_ref().and_then(|h| h.to_str().ok());
         if let Some(client) = &client {
-            forwarded::add_forwarded(&mut parts.headers, client, host.as_deref());
+            forwarded::add_forwarded(&mut parts.headers, client, host_text);
         }
-        let host_header = match (&host, target.preserve_host) {
-            (Some(h), true) => HeaderValue::from_str(h).ok(),
+        let host_header = match (host_text.is_some(), target.preserve_host) {
+            (true, true) => host.clone(),
             _ => None,
         };
         parts.headers.insert(
@@ -114,7 +135,7 @@ impl Proxy {
 
         let start = Instant::now();
         let result =
-            tokio::time::timeout(target.timeout, self.shared.client.request(outgoing)).await;
+            tokio::time::timeout(target.timeout, self.shared.client().request(outgoing)).await;
         let response = match result {
             Err(_) => {
                 tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), "no response headers within {:?}", target.timeout);

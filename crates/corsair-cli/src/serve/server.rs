@@ -3,6 +3,7 @@
 //! to stop, stops accepting and drains in-flight requests for at most the
 //! shutdown timeout.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 use super::forwarded::ClientInfo;
@@ -39,17 +40,20 @@ fn builder(idle: Duration) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Serves `listener` until `stop` turns true, then drains for at most `drain`.
-pub async fn run(
+/// An accepted connection handed to a worker.
+pub type Accepted = (std::net::TcpStream, SocketAddr);
+
+/// Accepts on `listener` until `stop` turns true and hands each connection
+/// to the next worker in turn (each worker runs its own single-threaded
+/// runtime, so a connection, its requests and its upstream connections stay
+/// on one thread: no cross-thread wakeups per request).
+pub async fn accept(
     listener: TcpListener,
-    state: Arc<State>,
-    tls: Option<TlsAcceptor>,
-    idle: Duration,
+    workers: Vec<mpsc::UnboundedSender<Accepted>>,
     drain: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    let builder = Arc::new(builder(idle));
-    let graceful = GracefulShutdown::new();
+    let mut next = 0;
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -64,6 +68,39 @@ pub async fn run(
             _ = stopped(&mut stop) => break,
         };
         let _ = stream.set_nodelay(true);
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        next = (next + 1) % workers.len();
+        let _ = workers[next].send((stream, peer));
+    }
+    drop(listener);
+    tracing::info!(target: "corsair::server", "stopped accepting; draining in-flight requests (at most {drain:?})");
+}
+
+/// Serves the connections `incoming` brings until `stop` turns true, then
+/// drains for at most `drain`. Returns false when the drain timed out.
+pub async fn serve(
+    mut incoming: mpsc::UnboundedReceiver<Accepted>,
+    state: Arc<State>,
+    tls: Option<TlsAcceptor>,
+    idle: Duration,
+    drain: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> bool {
+    let builder = Arc::new(builder(idle));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = incoming.recv() => match accepted {
+                Some(pair) => pair,
+                None => break,
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+            continue;
+        };
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let state = state.clone();
@@ -99,14 +136,10 @@ pub async fn run(
             }
         });
     }
-    drop(listener);
-    tracing::info!(target: "corsair::server", "stopped accepting; draining in-flight requests (at most {drain:?})");
-    match tokio::time::timeout(drain, graceful.shutdown()).await {
-        Ok(()) => tracing::info!(target: "corsair::server", "all connections closed"),
-        Err(_) => {
-            tracing::warn!(target: "corsair::server", "drain timeout reached; closing the remaining connections")
-        }
-    }
+    drop(incoming);
+    tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_ok()
 }
 
 /// Resolves once `stop` turns true (or its sender is gone).

@@ -57,7 +57,9 @@ impl Route {
     /// stripped) and `path`.
     pub fn matches(&self, host: &str, path: &str) -> bool {
         if let Some(h) = &self.host {
-            if h != host {
+            // `h` is stored lowercase; the request's host is compared
+            // without copying it to lowercase first.
+            if !h.eq_ignore_ascii_case(host) {
                 return false;
             }
         }

@@ -60,13 +60,19 @@ impl Upstream {
     /// The target of a forwarded request: this upstream plus the request's
     /// path and query (`/` when it has none).
     pub fn target(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
-        let pq = path_and_query.map(PathAndQuery::as_str).unwrap_or("/");
         let builder = Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone());
         if self.base_path.is_empty() {
-            builder.path_and_query(pq).build()
+            // Cloning a `PathAndQuery` shares its bytes: no copy.
+            match path_and_query {
+                Some(pq) => builder.path_and_query(pq.clone()).build(),
+                None => builder
+                    .path_and_query(PathAndQuery::from_static("/"))
+                    .build(),
+            }
         } else {
+            let pq = path_and_query.map(PathAndQuery::as_str).unwrap_or("/");
             builder
                 .path_and_query(format!("{}{pq}", self.base_path))
                 .build()
