@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc: `corsair serve` allocates per request (hyper's buffers, header
 /// maps, boxed futures); mimalloc's thread-local free lists cut that cost
-/// measurably (see crates/corsair-cli/SERVE.md, Performance).
+/// measurably (see README.md, `corsair serve` → Benchmark).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
