@@ -499,9 +499,25 @@ fn parse_canonical_ipv4(host: &str) -> Option<Ipv4Addr> {
     (n == 4).then(|| Ipv4Addr::from(octets))
 }
 
+/// Digits only, at least one, no leading zero: the port syntax of a
+/// serialized origin (URL Standard §4.4, "port state", serialized).
+fn is_port_syntax(p: &str) -> bool {
+    !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !(p.len() > 1 && p.starts_with('0'))
+}
+
+/// The explicit port of a browser-serialized origin with this scheme, or
+/// `None` when `p` is not one (bad syntax, over 65535, or the scheme's
+/// default port, which browsers omit). Never allocates.
+pub(crate) fn serialized_port(scheme: &str, p: &str) -> Option<u16> {
+    if !is_port_syntax(p) || p.len() > 5 {
+        return None;
+    }
+    let port: u16 = p.parse().ok()?;
+    (default_port(scheme) != Some(port)).then_some(port)
+}
+
 fn parse_port(p: &str) -> Result<u16, OriginError> {
-    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || (p.len() > 1 && p.starts_with('0'))
-    {
+    if !is_port_syntax(p) {
         return Err(OriginError::InvalidPort(p.to_string()));
     }
     if p.len() > 5 {

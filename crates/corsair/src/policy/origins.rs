@@ -89,25 +89,42 @@ impl OriginMatcher {
         if self.any {
             return Some(OriginMatch::Any);
         }
-        if self.patterns.is_empty() && self.regexes.is_none() {
-            return None;
-        }
-        let parsed = OriginRef::parse(origin).ok()?;
-        if let (Some(scheme), Some(host)) = (parsed.scheme(), parsed.host_str()) {
-            let is_domain = matches!(parsed.host(), Some(Host::Domain(_)));
-            if let Some(source) = self.find_pattern(scheme, host, is_domain, parsed.port()) {
+        if !self.patterns.is_empty() {
+            if let Some(source) = self.find_pattern_unparsed(origin) {
                 return Some(OriginMatch::Pattern(source));
             }
         }
+        let regexes = self.regexes.as_ref()?;
+        // Regexes only ever see browser serializations of tuple origins.
+        let parsed = OriginRef::parse(origin).ok()?;
         if parsed.is_opaque() {
             return None;
         }
-        let regexes = self.regexes.as_ref()?;
         let index = regexes.matches(origin).iter().next()?;
         self.regex_sources
             .get(index)
             .cloned()
             .map(OriginMatch::Regex)
+    }
+
+    /// Pattern lookup without a full parse. It is as strict as one: the
+    /// scheme is compared with the pattern's, the port must be a serialized
+    /// port ([`crate::origin::serialized_port`]), the host must be a
+    /// pattern's key (a validated host from the config) or a parent key
+    /// preceded by plain DNS labels, so nothing that is not a browser
+    /// serialization can match.
+    fn find_pattern_unparsed(&self, origin: &str) -> Option<Arc<str>> {
+        let (scheme, rest) = origin.split_once("://")?;
+        let (host, port) = match rest.rfind(':') {
+            // A colon inside IPv6 brackets is not a port separator.
+            Some(i) if !rest[i..].contains(']') => (
+                &rest[..i],
+                Some(crate::origin::serialized_port(scheme, &rest[i + 1..])?),
+            ),
+            _ => (rest, None),
+        };
+        let is_domain = !host.starts_with('[') && host.parse::<std::net::Ipv4Addr>().is_err();
+        self.find_pattern(scheme, host, is_domain, port)
     }
 
     fn find_pattern(
@@ -512,6 +529,27 @@ mod tests {
         let (m, _) = matcher(&["https://*.example.org:8443"], &[]);
         assert!(m.find("https://a.example.org:8443").is_some());
         assert!(m.find("https://a.example.org").is_none());
+        // The unparsed pattern path is as strict as the origin parser.
+        let (m, _) = matcher(&["https://*.example.org:*", "http://[::1]:*"], &[]);
+        for refused in [
+            "https://a.example.org:443",
+            "https://a.example.org:",
+            "https://a.example.org:08443",
+            "https://a.example.org:65536",
+            "https://a.example.org:8443/",
+            "https://user@a.example.org",
+            "https://a.example.org#x",
+            "https://a.example.org?x",
+            "HTTPS://a.example.org",
+            "https://a.example.org.",
+            "http://[::1]:0x50",
+            "http://[::1]/",
+        ] {
+            assert_eq!(m.find(refused), None, "{refused}");
+        }
+        assert!(m.find("https://a.example.org:8443").is_some());
+        assert!(m.find("https://a.example.org").is_some());
+        assert!(m.find("http://[::1]").is_some());
     }
 
     #[test]
