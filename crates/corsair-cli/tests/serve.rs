@@ -994,6 +994,89 @@ async fn quick_start_flags() {
     assert_eq!((h.status, h.text.as_str()), (StatusCode::OK, "ok\n"));
 }
 
+/// A bare HTTP/1.1 upstream that answers `ok` to every request and counts
+/// the connections it accepted; with `close_after`, it closes each
+/// connection that long after its first answer, without saying so (as an
+/// upstream with a short keep-alive timeout does).
+async fn counting_upstream(
+    close_after: Option<Duration>,
+) -> (SocketAddr, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = stream.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    head.extend_from_slice(&buf[..n]);
+                    while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                        head.drain(..end + 4);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        if let Some(after) = close_after {
+                            tokio::time::sleep(after).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_reused() {
+    let (addr, accepted, task) = counting_upstream(None).await;
+    let file = ConfigFile::new(&config(addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    // One client connection: one worker, so one upstream connection.
+    let c = client();
+    for _ in 0..20 {
+        let r = send(&c, Method::GET, &gw.url("/a"), &[("origin", APP)], empty())
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "ok"));
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_closing_idle_connections_is_not_an_error() {
+    let (addr, accepted, task) = counting_upstream(Some(Duration::from_millis(50))).await;
+    let file = ConfigFile::new(&config(addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let c = client();
+    for _ in 0..5 {
+        let r = send(&c, Method::GET, &gw.url("/a"), &[("origin", APP)], empty())
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "ok"));
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    assert_eq!(
+        gw.metric("corsair_upstream_errors_total{error=\"upstream-unreachable\"}")
+            .await,
+        0
+    );
+    task.abort();
+}
+
 #[test]
 fn invalid_configs_exit_2_listing_every_problem() {
     let file = ConfigFile::new(

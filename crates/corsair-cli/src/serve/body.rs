@@ -11,6 +11,8 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use super::h1pool::PooledBody;
+
 /// A response body: empty (preflights), a short message (errors), or the
 /// upstream's body streamed frame by frame.
 #[derive(Debug, Default)]
@@ -22,6 +24,9 @@ pub enum GatewayBody {
     Full(Option<Bytes>),
     /// The upstream's body.
     Upstream(Incoming),
+    /// A plain-http upstream's body; its connection goes back to the
+    /// worker's pool at the end.
+    Pooled(PooledBody),
 }
 
 impl GatewayBody {
@@ -43,6 +48,7 @@ impl Body for GatewayBody {
             GatewayBody::Empty => Poll::Ready(None),
             GatewayBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             GatewayBody::Upstream(body) => Pin::new(body).poll_frame(cx),
+            GatewayBody::Pooled(body) => Pin::new(body).poll_frame(cx),
         }
     }
 
@@ -51,6 +57,7 @@ impl Body for GatewayBody {
             GatewayBody::Empty => true,
             GatewayBody::Full(bytes) => bytes.is_none(),
             GatewayBody::Upstream(body) => body.is_end_stream(),
+            GatewayBody::Pooled(body) => body.is_end_stream(),
         }
     }
 
@@ -61,6 +68,7 @@ impl Body for GatewayBody {
                 SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
             GatewayBody::Upstream(body) => body.size_hint(),
+            GatewayBody::Pooled(body) => body.size_hint(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The pooled upstream client: HTTP/1.1 and HTTP/2 (ALPN), http and https
-//! upstreams (rustls with the `ring` provider and the webpki roots).
+//! The pooled upstream client for https upstreams: HTTP/1.1 and HTTP/2
+//! (ALPN), rustls with the `ring` provider and the webpki roots. Plain-http
+//! upstreams use the per-worker HTTP/1.1 pool in `h1pool` instead.
 
 use std::sync::Arc;
 

@@ -25,6 +25,7 @@ mod duration;
 mod failure;
 mod forwarded;
 mod gateway;
+mod h1pool;
 mod logging;
 mod metrics;
 mod proxy;
@@ -208,6 +209,10 @@ async fn serve(
     }
     let shared = Arc::new(Shared {
         clients,
+        pool: h1pool::PoolTimeouts {
+            connect: settings.timeouts.connect,
+            idle: settings.timeouts.idle,
+        },
         metrics: Metrics::default(),
     });
     let listener = match TcpListener::bind(settings.listen).await {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::{header, Method, Request, Response, Version};
+use http::{header, Method, Request, Response, Uri, Version};
 use hyper::body::Incoming;
 use tower_service::Service;
 
@@ -18,15 +18,18 @@ use super::body::{CappedBody, GatewayBody};
 use super::client::UpstreamClient;
 use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
+use super::h1pool::{self, PoolTimeouts, PooledBody, SendError};
 use super::metrics::Metrics;
 use super::upstream::Upstream;
 
 /// What a proxy needs that lives as long as the process.
 #[derive(Debug)]
 pub struct Shared {
-    /// One upstream client (and connection pool) per worker thread, so a
-    /// request and its upstream connection stay on one thread.
+    /// One https upstream client (and connection pool) per worker thread,
+    /// so a request and its upstream connection stay on one thread.
     pub clients: Vec<UpstreamClient>,
+    /// The timeouts of the per-worker pools for plain-http upstreams.
+    pub pool: PoolTimeouts,
     /// The metrics.
     pub metrics: Metrics,
 }
@@ -114,7 +117,8 @@ impl Proxy {
             .upstream
             .target(parts.uri.path_and_query())
             .map_err(|_| Failure::Broken)?;
-        // The pooled client picks HTTP/1.1 or HTTP/2 per upstream connection.
+        // HTTP/1.1 to plain-http upstreams; for https the pooled client picks
+        // HTTP/1.1 or HTTP/2 per upstream connection (ALPN).
         parts.version = Version::HTTP_11;
         forwarded::strip_hop_by_hop(&mut parts.headers);
         let host_text = host.as_ref().and_then(|h| h.to_str().ok());
@@ -131,29 +135,50 @@ impl Proxy {
         );
         let tripped = Arc::new(AtomicBool::new(false));
         let body = CappedBody::new(body, target.max_body_bytes, tripped.clone());
-        let outgoing = Request::from_parts(parts, body);
 
         let start = Instant::now();
-        let result =
-            tokio::time::timeout(target.timeout, self.shared.client().request(outgoing)).await;
-        let response = match result {
-            Err(_) => {
-                tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), "no response headers within {:?}", target.timeout);
-                return Err(Failure::Timeout);
-            }
-            Ok(Err(e)) => {
-                if tripped.load(Ordering::Relaxed) {
-                    return Err(Failure::BodyTooLarge);
+        let (response, checkout) = match target.upstream.plain_authority() {
+            // Plain http: this worker's own HTTP/1.1 connections.
+            Some(authority) => {
+                parts.uri = Uri::from(
+                    parts
+                        .uri
+                        .path_and_query()
+                        .cloned()
+                        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+                );
+                let outgoing = Request::from_parts(parts, body);
+                let sent = h1pool::send(authority, outgoing, self.shared.pool);
+                match tokio::time::timeout(target.timeout, sent).await {
+                    Err(_) => return Err(self.timed_out()),
+                    Ok(Err(e)) => {
+                        let (failure, chain) = match &e {
+                            SendError::Connect(e) => (Failure::Connect, error_chain(&**e)),
+                            SendError::Request(e) => (Failure::Broken, error_chain(e)),
+                        };
+                        return Err(self.failed(failure, &tripped, &chain));
+                    }
+                    Ok(Ok((response, checkout))) => (response, Some(checkout)),
                 }
-                let failure = if e.is_connect() {
-                    Failure::Connect
-                } else {
-                    Failure::Broken
-                };
-                tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), error = %error_chain(&e), "{}", failure.code());
-                return Err(failure);
             }
-            Ok(Ok(response)) => response,
+            None => {
+                let outgoing = Request::from_parts(parts, body);
+                let result =
+                    tokio::time::timeout(target.timeout, self.shared.client().request(outgoing))
+                        .await;
+                match result {
+                    Err(_) => return Err(self.timed_out()),
+                    Ok(Err(e)) => {
+                        let failure = if e.is_connect() {
+                            Failure::Connect
+                        } else {
+                            Failure::Broken
+                        };
+                        return Err(self.failed(failure, &tripped, &error_chain(&e)));
+                    }
+                    Ok(Ok(response)) => (response, None),
+                }
+            }
         };
         self.shared.metrics.upstream_latency(start.elapsed());
         let (mut parts, body) = response.into_parts();
@@ -161,7 +186,25 @@ impl Proxy {
         // The upstream's HTTP version is its own hop's; the client's
         // connection decides ours.
         parts.version = Version::HTTP_11;
-        Ok(Response::from_parts(parts, GatewayBody::Upstream(body)))
+        let body = match checkout {
+            Some(checkout) => GatewayBody::Pooled(PooledBody::new(body, checkout)),
+            None => GatewayBody::Upstream(body),
+        };
+        Ok(Response::from_parts(parts, body))
+    }
+
+    fn timed_out(&self) -> Failure {
+        let target = &self.target;
+        tracing::warn!(target: "corsair::upstream", upstream = target.upstream.as_str(), "no response headers within {:?}", target.timeout);
+        Failure::Timeout
+    }
+
+    fn failed(&self, failure: Failure, tripped: &AtomicBool, chain: &str) -> Failure {
+        if tripped.load(Ordering::Relaxed) {
+            return Failure::BodyTooLarge;
+        }
+        tracing::warn!(target: "corsair::upstream", upstream = self.target.upstream.as_str(), error = %chain, "{}", failure.code());
+        failure
     }
 }
 

@@ -79,6 +79,12 @@ impl Upstream {
         }
     }
 
+    /// The authority of a plain-http upstream (`None` for https): the key
+    /// of the per-worker HTTP/1.1 pool.
+    pub fn plain_authority(&self) -> Option<&Authority> {
+        (self.scheme == Scheme::HTTP).then_some(&self.authority)
+    }
+
     /// The upstream's `Host` header value.
     pub fn host_header(&self) -> &HeaderValue {
         &self.host_header

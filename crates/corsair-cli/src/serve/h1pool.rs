@@ -1,0 +1,218 @@
+//! The per-worker HTTP/1.1 client for plain-http upstreams, built on
+//! `hyper::client::conn::http1`: each worker thread keeps a free-list of
+//! idle `SendRequest`s per upstream authority. A request checks one out (or
+//! connects and hands the connection future to the same worker's runtime),
+//! and the sender goes back to the free-list when the response body has
+//! been read to its end. No pool task, no dispatch channel between the
+//! request and the connection beyond hyper's own.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::uri::Authority;
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+
+use super::body::CappedBody;
+
+/// The most idle connections a worker keeps per upstream.
+const MAX_IDLE: usize = 1024;
+
+/// The connect and idle timeouts of the plain-http pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolTimeouts {
+    /// How long a TCP connect may take.
+    pub connect: Duration,
+    /// How long an idle connection is kept.
+    pub idle: Duration,
+}
+
+struct Idle {
+    sender: SendRequest<CappedBody>,
+    since: Instant,
+}
+
+thread_local! {
+    static IDLE: RefCell<HashMap<Authority, Vec<Idle>>> = RefCell::new(HashMap::new());
+}
+
+/// Why a request got no response.
+#[derive(Debug)]
+pub enum SendError {
+    /// No connection to the upstream.
+    Connect(Box<dyn std::error::Error + Send + Sync>),
+    /// The connection failed after it was made.
+    Request(hyper::Error),
+}
+
+/// A sender whose response is on its way back, to be returned to the
+/// free-list once the body is done.
+#[derive(Debug)]
+pub struct Checkout {
+    authority: Authority,
+    sender: SendRequest<CappedBody>,
+}
+
+fn pop(authority: &Authority, idle: Duration) -> Option<SendRequest<CappedBody>> {
+    IDLE.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let list = pool.get_mut(authority)?;
+        while let Some(entry) = list.pop() {
+            if entry.since.elapsed() < idle && entry.sender.is_ready() {
+                return Some(entry.sender);
+            }
+            // Closed, busy or stale: dropping it lets hyper close it.
+        }
+        None
+    })
+}
+
+fn push(authority: Authority, sender: SendRequest<CappedBody>) {
+    if sender.is_closed() {
+        return;
+    }
+    IDLE.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let list = pool.entry(authority).or_default();
+        if list.len() < MAX_IDLE {
+            list.push(Idle {
+                sender,
+                since: Instant::now(),
+            });
+        }
+    });
+}
+
+async fn connect(
+    authority: &Authority,
+    timeouts: PoolTimeouts,
+) -> Result<SendRequest<CappedBody>, SendError> {
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let stream = match tokio::time::timeout(
+        timeouts.connect,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(SendError::Connect(Box::new(e))),
+        Err(_) => return Err(SendError::Connect("connect timed out".into())),
+    };
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| SendError::Connect(Box::new(e)))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(target: "corsair::upstream", "upstream connection ended: {e}");
+        }
+    });
+    Ok(sender)
+}
+
+/// Sends `request` (origin-form target, Host set) to `authority` over an
+/// idle connection of this worker or a new one. A request a reused
+/// connection could not take (closed before it was written) is retried.
+pub async fn send(
+    authority: &Authority,
+    mut request: Request<CappedBody>,
+    timeouts: PoolTimeouts,
+) -> Result<(Response<Incoming>, Checkout), SendError> {
+    while let Some(mut sender) = pop(authority, timeouts.idle) {
+        match sender.try_send_request(request).await {
+            Ok(response) => {
+                return Ok((
+                    response,
+                    Checkout {
+                        authority: authority.clone(),
+                        sender,
+                    },
+                ))
+            }
+            Err(mut e) => match e.take_message() {
+                Some(unsent) => request = unsent,
+                None => return Err(SendError::Request(e.into_error())),
+            },
+        }
+    }
+    let mut sender = connect(authority, timeouts).await?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(SendError::Request)?;
+    Ok((
+        response,
+        Checkout {
+            authority: authority.clone(),
+            sender,
+        },
+    ))
+}
+
+/// An upstream response body that, once read to its end, hands its
+/// connection back to the worker's free-list (when dropped).
+#[derive(Debug)]
+pub struct PooledBody {
+    inner: Incoming,
+    checkout: Option<Checkout>,
+    done: bool,
+}
+
+impl PooledBody {
+    /// `inner`, returning `checkout` when done.
+    pub fn new(inner: Incoming, checkout: Checkout) -> Self {
+        PooledBody {
+            inner,
+            checkout: Some(checkout),
+            done: false,
+        }
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        if self.done || self.inner.is_end_stream() {
+            if let Some(c) = self.checkout.take() {
+                push(c.authority, c.sender);
+            }
+        }
+    }
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => this.done = true,
+            Poll::Ready(Some(Err(_))) => this.checkout = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
