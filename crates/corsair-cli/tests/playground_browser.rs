@@ -12,7 +12,7 @@ mod playground_support;
 
 use std::path::PathBuf;
 
-use corsair_conformance::chromium::{skip_requested, Chromium, Page};
+use corsair_conformance::chromium::{launch_for_test, Page};
 use playground_support::Playground;
 use serde_json::Value;
 
@@ -106,13 +106,9 @@ fn run(page: &Page<'_>, example: Option<&str>) -> Value {
 
 #[test]
 fn playground_predictions_agree_with_chromium() {
-    if skip_requested() {
-        eprintln!("CORSAIR_SKIP_BROWSER=1: skipping the playground browser test");
+    let Some(browser) = launch_for_test("the playground browser test") else {
         return;
-    }
-    let browser = Chromium::launch().unwrap_or_else(|e| {
-        panic!("{e}\n(run `bash scripts/test.sh`, which installs chromium and the driver; CORSAIR_SKIP_BROWSER=1 skips)")
-    });
+    };
     let pg = Playground::start();
     let shots = screenshots();
     let page = browser.new_page().expect("page");
@@ -197,13 +193,9 @@ fn playground_predictions_agree_with_chromium() {
 
 #[test]
 fn playground_handles_bad_input_sharing_and_subdomains_in_chromium() {
-    if skip_requested() {
-        eprintln!("CORSAIR_SKIP_BROWSER=1: skipping the playground browser test");
+    let Some(browser) = launch_for_test("the playground browser test") else {
         return;
-    }
-    let browser = Chromium::launch().unwrap_or_else(|e| {
-        panic!("{e}\n(run `bash scripts/test.sh`, which installs chromium and the driver; CORSAIR_SKIP_BROWSER=1 skips)")
-    });
+    };
     let pg = Playground::start();
     let shots = screenshots();
     let page = browser.new_page().expect("page");

@@ -11,7 +11,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::{free_port, wait_listening, Server};
-use corsair_conformance::chromium::{skip_requested, Chromium, Page};
+use corsair_conformance::chromium::{launch_for_test, Page};
 use serde_json::Value;
 
 /// A `corsair serve` process, killed on drop.
@@ -72,13 +72,9 @@ fn fetch(page: &Page<'_>, url: &str, init: &str) -> Value {
 
 #[test]
 fn pages_call_the_api_through_the_gateway() {
-    if skip_requested() {
-        eprintln!("CORSAIR_SKIP_BROWSER=1: skipping the gateway browser test");
+    let Some(browser) = launch_for_test("the gateway browser test") else {
         return;
-    }
-    let browser = Chromium::launch().unwrap_or_else(|e| {
-        panic!("{e}\n(run `bash scripts/test.sh`, which installs chromium and the driver; CORSAIR_SKIP_BROWSER=1 skips)")
-    });
+    };
 
     // The upstream knows nothing about CORS; it exposes nothing itself.
     let upstream = Server::start(|_| (200, vec![("X-Request-Id".into(), "r-1".into())]));

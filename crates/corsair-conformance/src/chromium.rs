@@ -78,6 +78,26 @@ pub fn skip_requested() -> bool {
     std::env::var(SKIP_ENV).is_ok_and(|v| v == "1")
 }
 
+/// The browser for a test: `None` when [`skip_requested`] (the test then
+/// returns early, saying so), else a launched Chromium.
+///
+/// # Panics
+/// When Chromium cannot be launched: a browser test without a browser must
+/// fail, never pass silently. The message says how to install it.
+pub fn launch_for_test(test: &str) -> Option<Chromium> {
+    if skip_requested() {
+        eprintln!("{SKIP_ENV}=1: skipping {test}");
+        return None;
+    }
+    match Chromium::launch() {
+        Ok(browser) => Some(browser),
+        Err(e) => panic!(
+            "{test}: {e}\n(run `bash scripts/test.sh`, which installs chromium and the driver; \
+             {SKIP_ENV}=1 skips browser tests explicitly)"
+        ),
+    }
+}
+
 /// The directory holding `driver.mjs` and its `package.json`.
 pub fn driver_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")

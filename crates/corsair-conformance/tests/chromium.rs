@@ -5,24 +5,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use corsair_conformance::chromium::{skip_requested, Chromium};
+use corsair_conformance::chromium::launch_for_test;
 use corsair_conformance::lab::Lab;
 use corsair_conformance::matrix::{load_catalogue, scenarios_dir};
 use corsair_conformance::observation::{differences, Observation, Recorded, Tally};
 use corsair_conformance::policy_suite::{self, PolicyLab};
 use corsair_conformance::scenario::Scenario;
 use corsair_conformance::{invariants, model};
-
-fn launch() -> Option<Chromium> {
-    if skip_requested() {
-        eprintln!("CORSAIR_SKIP_BROWSER=1: browser tests skipped");
-        return None;
-    }
-    match Chromium::launch() {
-        Ok(b) => Some(b),
-        Err(e) => panic!("{e} (set CORSAIR_SKIP_BROWSER=1 to skip browser tests explicitly)"),
-    }
-}
 
 fn recorded(version: &str, scenarios: &[Scenario], observed: &[Observation]) -> Recorded {
     Recorded {
@@ -37,7 +26,9 @@ fn recorded(version: &str, scenarios: &[Scenario], observed: &[Observation]) -> 
 
 #[test]
 fn conformance_against_chromium() {
-    let Some(browser) = launch() else { return };
+    let Some(browser) = launch_for_test("the conformance suite") else {
+        return;
+    };
     let started = Instant::now();
     eprintln!("Chromium {}", browser.version());
 
@@ -142,7 +133,9 @@ fn conformance_against_chromium() {
 
 #[test]
 fn driver_opens_a_page_runs_js_reads_the_console_and_takes_a_screenshot() {
-    let Some(browser) = launch() else { return };
+    let Some(browser) = launch_for_test("the conformance suite") else {
+        return;
+    };
     let page = browser.new_page().unwrap();
     let sum: i64 = page.eval_as("Promise.resolve(20 + 22)").unwrap();
     assert_eq!(sum, 42);
