@@ -58,6 +58,9 @@ pub enum SendError {
 pub struct Checkout {
     authority: Authority,
     sender: SendRequest<CappedBody>,
+    /// How long a connection may stay idle; also bounds the wait for one
+    /// that is not yet ready to be pooled.
+    idle: Duration,
 }
 
 fn pop(authority: &Authority, idle: Duration) -> Option<SendRequest<CappedBody>> {
@@ -137,6 +140,7 @@ pub async fn send(
                     Checkout {
                         authority: authority.clone(),
                         sender,
+                        idle: timeouts.idle,
                     },
                 ))
             }
@@ -156,6 +160,7 @@ pub async fn send(
         Checkout {
             authority: authority.clone(),
             sender,
+            idle: timeouts.idle,
         },
     ))
 }
@@ -182,11 +187,36 @@ impl PooledBody {
 
 impl Drop for PooledBody {
     fn drop(&mut self) {
-        if self.done || self.inner.is_end_stream() {
-            if let Some(c) = self.checkout.take() {
-                push(c.authority, c.sender);
-            }
+        if !(self.done || self.inner.is_end_stream()) {
+            // Unread body: the connection is mid-message and cannot be reused.
+            return;
         }
+        let Some(Checkout {
+            authority,
+            mut sender,
+            idle,
+        }) = self.checkout.take()
+        else {
+            return;
+        };
+        if sender.is_ready() {
+            push(authority, sender);
+            return;
+        }
+        // The body is done but hyper's connection task has not yet turned
+        // to the next message (or is still writing a request body the
+        // upstream answered early). Pooling it only once it is ready keeps
+        // the next request from finding a busy sender and opening a second
+        // connection. The task runs on this worker's runtime, so it pushes
+        // into this worker's free-list.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(idle, sender.ready()).await {
+                push(authority, sender);
+            }
+        });
     }
 }
 
