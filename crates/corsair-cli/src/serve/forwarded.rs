@@ -9,16 +9,13 @@
 //! `$proxy_add_x_forwarded_for`: an upstream must trust only the last entry
 //! (or the last N behind N trusted proxies).
 
-use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 
 /// `Keep-Alive`, which the `http` crate has no constant for.
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-/// `Proxy-Connection`, a non-standard hop-by-hop header old clients send.
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 /// `X-Forwarded-For`.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// `X-Forwarded-Proto`.
@@ -27,16 +24,37 @@ pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-p
 pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// The connection a request arrived on, put in the request's extensions by
-/// the listener.
-#[derive(Debug, Clone, Copy)]
+/// the listener. The address is formatted once per connection, not once
+/// per request.
+#[derive(Debug, Clone)]
 pub struct ClientInfo {
-    /// The peer's address.
-    pub peer: SocketAddr,
     /// Whether the connection is TLS.
-    pub tls: bool,
+    tls: bool,
+    /// The peer's IP as `X-Forwarded-For` writes it.
+    ip: HeaderValue,
+    /// The peer's `for=` parameter as `Forwarded` writes it (RFC 7239 §6:
+    /// an IPv6 address bracketed and quoted).
+    forwarded_for: HeaderValue,
 }
 
 impl ClientInfo {
+    /// The connection from `peer`, over TLS or not.
+    pub fn new(peer: SocketAddr, tls: bool) -> ClientInfo {
+        let ip = peer.ip();
+        let for_param = match ip {
+            IpAddr::V4(v4) => format!("for={v4}"),
+            IpAddr::V6(v6) => format!("for=\"[{v6}]\""),
+        };
+        ClientInfo {
+            tls,
+            // An IP address's text is always a valid header value.
+            ip: HeaderValue::from_str(&ip.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+            forwarded_for: HeaderValue::from_str(&for_param)
+                .unwrap_or_else(|_| HeaderValue::from_static("for=unknown")),
+        }
+    }
+
     fn proto(&self) -> &'static str {
         if self.tls {
             "https"
@@ -50,49 +68,45 @@ impl ClientInfo {
 /// `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding` and
 /// `Upgrade`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // `Connection: keep-alive` or `close` (the usual values) name no
-    // other header to remove: skip collecting the names.
-    let names_others = headers.get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes().split(|b| *b == b',').any(|n| {
-            let n = n.trim_ascii();
-            !(n.eq_ignore_ascii_case(b"keep-alive") || n.eq_ignore_ascii_case(b"close"))
-        })
-    });
-    if names_others {
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-            .collect();
-        for name in named {
-            headers.remove(name);
+    // One scan over the names (comparing standard names is comparing small
+    // integers), then a removal for each one present: most messages carry
+    // none, or only `Connection: keep-alive`.
+    let mut doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| is_hop_by_hop(n))
+        .cloned()
+        .collect();
+    if doomed.is_empty() {
+        return;
+    }
+    // The headers `Connection` names (RFC 9110 §7.6.1); `keep-alive` and
+    // `close` are its usual values and name nothing else to remove.
+    for value in headers.get_all(header::CONNECTION) {
+        for token in value.as_bytes().split(|b| *b == b',') {
+            let token = token.trim_ascii();
+            if token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close") {
+                continue;
+            }
+            if let Ok(name) = HeaderName::from_bytes(token) {
+                doomed.push(name);
+            }
         }
     }
-    for name in [
-        header::CONNECTION,
-        KEEP_ALIVE,
-        PROXY_CONNECTION,
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
+    for name in doomed {
         headers.remove(name);
     }
-    if headers.keys().any(|k| k.as_str().starts_with("proxy-")) {
-        let proxy: Vec<HeaderName> = headers
-            .keys()
-            .filter(|k| k.as_str().starts_with("proxy-"))
-            .cloned()
-            .collect();
-        for name in proxy {
-            headers.remove(name);
-        }
-    }
+}
+
+/// Whether `name` is one of the hop-by-hop headers [`strip_hop_by_hop`]
+/// always removes (`Connection` names the others).
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    *name == header::CONNECTION
+        || *name == header::TE
+        || *name == header::TRAILER
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::UPGRADE
+        || *name == KEEP_ALIVE
+        || name.as_str().starts_with("proxy-")
 }
 
 /// The host the client asked for: the request target's authority (HTTP/2
@@ -124,7 +138,6 @@ fn plain_host(host: &str) -> bool {
 
 /// Adds the forwarding headers for a request from `client` for `host`.
 pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<&str>) {
-    let ip = client.peer.ip();
     // X-Forwarded-For: the previous hops (all lines, in order), then this one.
     let xff = if headers.contains_key(&X_FORWARDED_FOR) {
         let mut xff = String::new();
@@ -136,15 +149,16 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
                 }
             }
         }
-        let _ = write!(xff, "{ip}");
+        xff.push_str(client.ip.to_str().unwrap_or("unknown"));
         HeaderValue::from_str(&xff).ok()
     } else {
-        formatted(format_args!("{ip}"))
+        Some(client.ip.clone())
     };
     if let Some(v) = xff {
         headers.insert(X_FORWARDED_FOR, v);
     }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(client.proto()));
+    let proto = client.proto();
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     let host = host.filter(|h| plain_host(h));
     match host.and_then(|h| HeaderValue::from_str(h).ok()) {
         Some(v) => {
@@ -154,34 +168,22 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
             headers.remove(X_FORWARDED_HOST);
         }
     }
-    // Forwarded (RFC 7239 §4): an IPv6 address is bracketed and quoted.
-    let proto = client.proto();
-    let element = match (ip, host) {
-        (std::net::IpAddr::V4(v4), Some(h)) => {
-            formatted(format_args!("for={v4};host=\"{h}\";proto={proto}"))
-        }
-        (std::net::IpAddr::V4(v4), None) => formatted(format_args!("for={v4};proto={proto}")),
-        (std::net::IpAddr::V6(v6), Some(h)) => {
-            formatted(format_args!("for=\"[{v6}]\";host=\"{h}\";proto={proto}"))
-        }
-        (std::net::IpAddr::V6(v6), None) => formatted(format_args!("for=\"[{v6}]\";proto={proto}")),
-    };
-    if let Some(v) = element {
+    // Forwarded (RFC 7239 §4): `for=...[;host="..."];proto=...`, written
+    // piece by piece (no formatting machinery on the request path).
+    let for_param = client.forwarded_for.as_bytes();
+    let host = host.unwrap_or("");
+    let mut element = Vec::with_capacity(for_param.len() + host.len() + 24);
+    element.extend_from_slice(for_param);
+    if !host.is_empty() {
+        element.extend_from_slice(b";host=\"");
+        element.extend_from_slice(host.as_bytes());
+        element.push(b'"');
+    }
+    element.extend_from_slice(b";proto=");
+    element.extend_from_slice(proto.as_bytes());
+    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(element)) {
         headers.append(header::FORWARDED, v);
     }
-}
-
-/// A header value written with `format_args!`, formatted on the stack
-/// (one allocation, the value's own) unless it is long.
-fn formatted(args: std::fmt::Arguments<'_>) -> Option<HeaderValue> {
-    use std::io::Write as _;
-    let mut buf = [0u8; 256];
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    if cursor.write_fmt(args).is_ok() {
-        let n = cursor.position() as usize;
-        return HeaderValue::from_bytes(&buf[..n]).ok();
-    }
-    HeaderValue::from_str(&args.to_string()).ok()
 }
 
 #[cfg(test)]
@@ -221,10 +223,7 @@ mod tests {
             header::FORWARDED,
             HeaderValue::from_static("for=203.0.113.7"),
         );
-        let client = ClientInfo {
-            peer: "[::1]:5555".parse().unwrap(),
-            tls: true,
-        };
+        let client = ClientInfo::new("[::1]:5555".parse().unwrap(), true);
         add_forwarded(&mut h, &client, Some("api.example.com:8443"));
         assert_eq!(h[&X_FORWARDED_FOR], "203.0.113.7, ::1");
         assert_eq!(h[&X_FORWARDED_PROTO], "https");
@@ -242,6 +241,34 @@ mod tests {
     }
 
     #[test]
+    fn a_message_without_hop_by_hop_headers_is_untouched() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("a.example"));
+        h.append("x-kept", HeaderValue::from_static("1"));
+        h.append("x-kept", HeaderValue::from_static("2"));
+        let before = h.clone();
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h, before);
+        // Each kind alone is still found.
+        for name in [
+            "te",
+            "trailer",
+            "upgrade",
+            "keep-alive",
+            "proxy-x",
+            "connection",
+        ] {
+            let mut h = before.clone();
+            h.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_static("x"),
+            );
+            strip_hop_by_hop(&mut h);
+            assert_eq!(h, before, "{name} was kept");
+        }
+    }
+
+    #[test]
     fn the_usual_connection_values_still_go() {
         let mut h = HeaderMap::new();
         h.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
@@ -255,10 +282,7 @@ mod tests {
     #[test]
     fn forwarded_headers_for_a_first_hop() {
         let mut h = HeaderMap::new();
-        let client = ClientInfo {
-            peer: "192.0.2.1:5555".parse().unwrap(),
-            tls: false,
-        };
+        let client = ClientInfo::new("192.0.2.1:5555".parse().unwrap(), false);
         add_forwarded(&mut h, &client, None);
         assert_eq!(h[&X_FORWARDED_FOR], "192.0.2.1");
         assert_eq!(h[&X_FORWARDED_PROTO], "http");

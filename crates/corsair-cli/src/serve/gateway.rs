@@ -125,7 +125,7 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
             path: request.uri().path().to_owned(),
             route: route.name.clone(),
         });
-        request.extensions_mut().insert(self.client);
+        request.extensions_mut().insert(self.client.clone());
         let mut service = route.service.clone();
         let future = service.call(request);
         // The layer's own decision, for the metrics and the log.

@@ -7,7 +7,6 @@
 //! request and the connection beyond hyper's own.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -39,8 +38,14 @@ struct Idle {
     since: Instant,
 }
 
+/// The free-lists of one worker. Few upstreams, so a list searched by
+/// comparing the authorities' text exactly (they come from the config, so
+/// the same upstream is always spelled the same): cheaper than hashing, or
+/// than `Authority`'s case-insensitive equality, on every request.
+type FreeLists = Vec<(Authority, Vec<Idle>)>;
+
 thread_local! {
-    static IDLE: RefCell<HashMap<Authority, Vec<Idle>>> = RefCell::new(HashMap::new());
+    static IDLE: RefCell<FreeLists> = const { RefCell::new(Vec::new()) };
 }
 
 /// Why a request got no response.
@@ -66,7 +71,9 @@ pub struct Checkout {
 fn pop(authority: &Authority, idle: Duration) -> Option<SendRequest<CappedBody>> {
     IDLE.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let list = pool.get_mut(authority)?;
+        let (_, list) = pool
+            .iter_mut()
+            .find(|(a, _)| a.as_str() == authority.as_str())?;
         while let Some(entry) = list.pop() {
             if entry.since.elapsed() < idle && entry.sender.is_ready() {
                 return Some(entry.sender);
@@ -83,7 +90,17 @@ fn push(authority: Authority, sender: SendRequest<CappedBody>) {
     }
     IDLE.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let list = pool.entry(authority).or_default();
+        let list = match pool
+            .iter()
+            .position(|(a, _)| a.as_str() == authority.as_str())
+        {
+            Some(i) => &mut pool[i].1,
+            None => {
+                pool.push((authority, Vec::new()));
+                let last = pool.len() - 1;
+                &mut pool[last].1
+            }
+        };
         if list.len() < MAX_IDLE {
             list.push(Idle {
                 sender,

@@ -109,8 +109,8 @@ impl Proxy {
         if declared.is_some_and(|n| n > target.max_body_bytes) {
             return Err(Failure::BodyTooLarge);
         }
-        let client = request.extensions().get::<ClientInfo>().copied();
         let (mut parts, body) = request.into_parts();
+        let client = parts.extensions.remove::<ClientInfo>();
         // The Host header's value shares the request's bytes (no copy).
         let host = forwarded::request_host_value(&parts);
         parts.uri = target

@@ -106,10 +106,7 @@ pub async fn serve(
         let state = state.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let client = ClientInfo {
-                peer,
-                tls: tls.is_some(),
-            };
+            let client = ClientInfo::new(peer, tls.is_some());
             let service = Gateway::new(state, client);
             let result = match tls {
                 None => {
