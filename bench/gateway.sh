@@ -21,7 +21,11 @@
 # Both proxies get 2 workers (nginx worker_processes 2, corsair
 # TOKIO_WORKER_THREADS=2: 2 worker threads, each with its own single-threaded
 # runtime and upstream pool); the upstream nginx gets 1.
-# Prints a Markdown table: requests/s, p50 and p99 latency.
+# Prints a Markdown table: requests/s, p50 and p99 latency, and the CPU
+# time (user + system, all threads and worker processes) the measured server
+# spent per request: the proxy in the proxy rows, the upstream in its own.
+# On a shared 2-CPU machine requests/s is what is left over for the proxy
+# after wrk and the upstream; CPU per request is the proxy's own cost.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -158,8 +162,8 @@ allow_headers = ["authorization"]
 max_age = 600
 CONF
 
-as_user nginx -p "$TMP" -e "$TMP/upstream-error.log" -c "$TMP/upstream.conf" -g 'daemon off;' & PIDS+=($!)
-as_user nginx -p "$TMP" -e "$TMP/proxy-error.log" -c "$TMP/proxy.conf" -g 'daemon off;' & PIDS+=($!)
+as_user nginx -p "$TMP" -e "$TMP/upstream-error.log" -c "$TMP/upstream.conf" -g 'daemon off;' & UP_PID=$!; PIDS+=($UP_PID)
+as_user nginx -p "$TMP" -e "$TMP/proxy-error.log" -c "$TMP/proxy.conf" -g 'daemon off;' & NG_PID=$!; PIDS+=($NG_PID)
 
 wait_port() {
   for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
@@ -187,45 +191,68 @@ check() { # url method expected-status
   [ "$code" = "$3" ] || { echo "error: $2 $1 answered $code, expected $3" >&2; exit 1; }
 }
 
-run() { # label url [lua]
-  local out rps p50 p99 errs
-  if [ -n "${3:-}" ]; then
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$3" "$2")
+# CPU time (user + system, all threads) of processes $@ and their children,
+# in clock ticks.
+cpu_ticks() {
+  local t=0 p s fields
+  for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
+    for s in /proc/"$p"/task/*/stat; do
+      # Fields 14 and 15 (utime, stime), counted after the ")" that ends
+      # the command name.
+      fields=$(sed 's/.*) //' "$s" 2>/dev/null | awk '{print $12 + $13}') || continue
+      t=$((t + ${fields:-0}))
+    done
+  done
+  echo "$t"
+}
+
+run() { # label url lua|- pid... (the measured server's processes, for the CPU column)
+  local label=$1 url=$2 lua=$3 out rps p50 p99 errs before after reqs cpu=""
+  shift 3
+  [ "$lua" = - ] && lua=""
+  before=$(cpu_ticks "$@")
+  if [ -n "$lua" ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$lua" "$url")
   else
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Origin: $ORIGIN" "$2")
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Origin: $ORIGIN" "$url")
+  fi
+  after=$(cpu_ticks "$@")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  if [ $# -gt 0 ] && [ "${reqs:-0}" -gt 0 ]; then
+    cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')
   fi
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errs=$(awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}' <<<"$out")
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "${errs:-none}"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$rps" "$p50" "$p99" "${cpu:--}" "${errs:-none}"
 }
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk, proxy and upstream"
 echo
-echo "| target, request | requests/s | p50 | p99 | errors |"
-echo "|---|---|---|---|---|"
+echo "| target, request | requests/s | p50 | p99 | server CPU µs/request | errors |"
+echo "|---|---|---|---|---|---|"
 if want upstream; then
-  run "upstream directly, GET" "http://127.0.0.1:$UP/"
-  run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua"
+  run "upstream directly, GET" "http://127.0.0.1:$UP/" - "$UP_PID"
+  run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua" "$UP_PID"
 fi
 
 if want corsair; then
   start_corsair --log-level warn
   check "http://127.0.0.1:$CS/" GET 200; check "http://127.0.0.1:$CS/" OPTIONS 204
-  run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/"
-  run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua"
+  run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/" - "$CORSAIR_PID"
+  run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua" "$CORSAIR_PID"
   stop_corsair
 fi
 
 if want nginx; then
   check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
-  run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/"
-  run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua"
+  run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/" - "$NG_PID"
+  run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua" "$NG_PID"
 fi
 
 if want corsair-log; then
   start_corsair --log-level info --log-format json
-  run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/"
+  run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/" - "$CORSAIR_PID"
   stop_corsair
 fi
