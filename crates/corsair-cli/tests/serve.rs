@@ -852,6 +852,62 @@ async fn bodies_over_max_body_bytes_get_413_with_cors() {
     assert_eq!(gw.metric("corsair_request_body_too_large_total").await, 2);
 }
 
+/// A client still sending a body the gateway has refused must get the 413
+/// (with CORS headers), not a broken pipe or a reset: the gateway reads
+/// the rest of the body away before closing (up to a bound). Several
+/// rounds and megabytes, so that an early close would show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_uploads_still_get_their_answer() {
+    const SIZE: u64 = 4 * 1024 * 1024;
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "max_body_bytes = 1000", POLICY));
+    let gw = Gateway::with_config(&file);
+    for round in 0..5 {
+        // Declared length over the limit: refused before any of it is read.
+        let declared = Full::new(Bytes::from(vec![b'x'; SIZE as usize]));
+        let r = send(
+            &client(),
+            Method::POST,
+            &gw.url("/upload"),
+            &[("origin", APP)],
+            boxed(declared),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("round {round}, declared length: {e:?}"));
+        assert_eq!(r.status, 413);
+        assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+        // Chunked: cut after 1000 bytes while the client goes on sending.
+        let r = send(
+            &client(),
+            Method::POST,
+            &gw.url("/upload"),
+            &[("origin", APP)],
+            boxed(Zeros { remaining: SIZE }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("round {round}, chunked: {e:?}"));
+        assert_eq!(r.status, 413);
+        assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    }
+    // The same for a 502: the upstream is down, the upload is not read.
+    let down: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let file = ConfigFile::new(&config(down, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    for round in 0..3 {
+        let r = send(
+            &client(),
+            Method::POST,
+            &gw.url("/upload"),
+            &[("origin", APP)],
+            boxed(Full::new(Bytes::from(vec![b'x'; SIZE as usize]))),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("round {round}, upstream down: {e:?}"));
+        assert_eq!(r.status, 502);
+        assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_hostile_requests_are_rejected_cleanly() {
     let up = start_upstream("a").await;

@@ -6,9 +6,11 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::h1pool::PooledBody;
@@ -86,11 +88,55 @@ impl std::fmt::Display for BodyTooLarge {
 
 impl std::error::Error for BodyTooLarge {}
 
+/// The most of an unwanted request body [`drain`] reads and throws away.
+const DRAIN_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// The longest [`drain`] waits for the rest of an unwanted request body.
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(5);
+
+/// Reads the rest of a request body nobody will forward (the gateway
+/// answered 413, 502 or 504 before the client finished sending it) and
+/// throws it away, in a task of its own, for at most [`DRAIN_MAX_BYTES`]
+/// and [`DRAIN_MAX_TIME`].
+///
+/// Without this, the client connection is closed with the client's data
+/// still unread, the kernel answers that with a reset, and the client
+/// (a browser among them) sees a broken pipe or a reset instead of the
+/// gateway's answer and its CORS headers: the "lingering close" every
+/// HTTP server needs (RFC 9112 §9.6). Past the limits the connection is
+/// closed anyway: an endless upload does not keep a task busy.
+pub fn drain(body: Incoming) {
+    if body.is_end_stream() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let mut body = body;
+        let mut left = DRAIN_MAX_BYTES;
+        let discard = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if n >= left {
+                    break;
+                }
+                left -= n;
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_MAX_TIME, discard).await;
+    });
+}
+
 /// A request body passed through frame by frame that fails once more than
 /// `limit` bytes went by, and raises a flag the proxy reads to answer 413.
+/// Whatever of the client's body is left unread when it is dropped (over
+/// the limit, or the upstream failed) is [`drain`]ed.
 #[derive(Debug)]
 pub struct CappedBody {
-    inner: Incoming,
+    /// `None` once read to its end or handed to [`drain`].
+    inner: Option<Incoming>,
+    /// Read to its end (not cut).
+    finished: bool,
     remaining: u64,
     tripped: Arc<AtomicBool>,
 }
@@ -99,9 +145,18 @@ impl CappedBody {
     /// Caps `inner` at `limit` bytes; `tripped` is set when it is exceeded.
     pub fn new(inner: Incoming, limit: u64, tripped: Arc<AtomicBool>) -> Self {
         CappedBody {
-            inner,
+            inner: Some(inner),
+            finished: false,
             remaining: limit,
             tripped,
+        }
+    }
+}
+
+impl Drop for CappedBody {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            drain(inner);
         }
     }
 }
@@ -115,12 +170,22 @@ impl Body for CappedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_frame(cx) {
+        let Some(inner) = &mut this.inner else {
+            return Poll::Ready(if this.finished {
+                None
+            } else {
+                Some(Err(Box::new(BodyTooLarge)))
+            });
+        };
+        match Pin::new(inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     let n = data.len() as u64;
                     if n > this.remaining {
                         this.tripped.store(true, Ordering::Relaxed);
+                        if let Some(inner) = this.inner.take() {
+                            drain(inner);
+                        }
                         return Poll::Ready(Some(Err(Box::new(BodyTooLarge))));
                     }
                     this.remaining -= n;
@@ -128,16 +193,25 @@ impl Body for CappedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.finished = true;
+                this.inner = None;
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match &self.inner {
+            Some(inner) => inner.is_end_stream(),
+            None => self.finished,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Incoming::size_hint)
     }
 }

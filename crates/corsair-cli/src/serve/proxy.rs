@@ -107,6 +107,9 @@ impl Proxy {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > target.max_body_bytes) {
+            // Answered without reading the body: read the rest away so the
+            // client gets to see the 413.
+            super::body::drain(request.into_body());
             return Err(Failure::BodyTooLarge);
         }
         let (mut parts, body) = request.into_parts();
