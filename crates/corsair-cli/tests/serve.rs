@@ -889,6 +889,13 @@ async fn refused_uploads_still_get_their_answer() {
         assert_eq!(r.status, 413);
         assert_eq!(r.header("access-control-allow-origin"), Some(APP));
     }
+    // A client that waits for `100 Continue` before sending gets the 413
+    // straight away, never an invitation to send what would be refused.
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nOrigin: {APP}\r\nContent-Length: {SIZE}\r\nExpect: 100-continue\r\n\r\n"
+    );
+    let r = raw(gw.port, head.as_bytes());
+    assert!(r.starts_with("HTTP/1.1 413"), "{r}");
     // The same for a 502: the upstream is down, the upload is not read.
     let down: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let file = ConfigFile::new(&config(down, "", POLICY));
