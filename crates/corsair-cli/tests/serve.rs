@@ -1197,3 +1197,124 @@ allow_origins = ["https://a.example/path"]
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 }
+
+/// An upstream that switches to an echo protocol on `Upgrade: echo`: it
+/// answers 101, then sends back every byte it gets. It counts handshakes
+/// and keeps the last one's head.
+async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<String>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(Mutex::new(String::new()));
+    let (c, l) = (count.clone(), last.clone());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (c, l) = (c.clone(), l.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                c.fetch_add(1, Ordering::SeqCst);
+                *l.lock().unwrap() = text.clone();
+                if !text.contains("\r\nupgrade: echo\r\n") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let switch = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
+                if stream.write_all(switch).await.is_err() {
+                    return;
+                }
+                let (mut r, mut w) = stream.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    (addr, count, last)
+}
+
+/// Opens an upgraded connection through the gateway: the answer's head,
+/// and the stream when it is a 101.
+async fn upgrade_handshake(
+    port: u16,
+    origin: Option<&str>,
+) -> (String, Option<tokio::net::TcpStream>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Connection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte up to the end of the head, so nothing after it is eaten.
+    while !answer.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await {
+            Ok(Ok(1)) => answer.push(byte[0]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let switched = answer.starts_with("HTTP/1.1 101");
+    (answer, switched.then_some(stream))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, handshakes, last) = echo_upgrade_upstream().await;
+    let file = ConfigFile::new(&config(addr, "", POLICY));
+    let gw = Gateway::with_config(&file);
+    let own = format!("http://127.0.0.1:{}", gw.port);
+    // An allowed origin, the gateway's own host, and a program (no Origin).
+    for origin in [Some(APP), Some(own.as_str()), None] {
+        let (answer, stream) = upgrade_handshake(gw.port, origin).await;
+        let mut stream = stream.unwrap_or_else(|| panic!("{origin:?}: {answer}"));
+        let lower = answer.to_ascii_lowercase();
+        assert!(lower.contains("\r\nupgrade: echo\r\n"), "{answer}");
+        assert!(lower.contains("\r\nconnection: upgrade\r\n"), "{answer}");
+        // The upstream saw the upgrade asked for, as a proxied request.
+        let seen = last.lock().unwrap().clone();
+        assert!(seen.contains("\r\nconnection: upgrade\r\n"), "{seen}");
+        assert!(
+            seen.contains("\r\nx-forwarded-for: 127.0.0.1\r\n"),
+            "{seen}"
+        );
+        // Bytes go both ways, in several exchanges.
+        for message in [&b"ping"[..], &[7u8; 100_000][..], b"bye"] {
+            stream.write_all(message).await.unwrap();
+            let mut back = vec![0u8; message.len()];
+            tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut back))
+                .await
+                .expect("echo within 5 s")
+                .unwrap();
+            assert_eq!(back, message);
+        }
+    }
+    assert_eq!(handshakes.load(Ordering::SeqCst), 3);
+    // A page elsewhere that the policy does not trust: refused by the
+    // gateway, the upstream never asked.
+    for origin in [OTHER, "null", "https://app.example.com.evil.example"] {
+        let (answer, stream) = upgrade_handshake(gw.port, Some(origin)).await;
+        assert!(stream.is_none());
+        assert!(answer.starts_with("HTTP/1.1 403"), "{origin}: {answer}");
+    }
+    assert_eq!(handshakes.load(Ordering::SeqCst), 3);
+    // Ordinary requests on the same gateway are unaffected.
+    let r = get(&gw.url("/plain"), Some(APP)).await;
+    assert_eq!(r.status, 426);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+}

@@ -22,6 +22,9 @@ pub struct Outcome {
     pub kind: RequestKind,
     /// The reason code: `non-cors`, `origin-exact`, `origin-not-allowed`, ...
     pub code: &'static str,
+    /// Whether the policy lets the requesting origin read the response
+    /// (always true for a request that is not CORS).
+    pub allowed: bool,
 }
 
 impl Outcome {
@@ -29,6 +32,7 @@ impl Outcome {
         Outcome {
             kind: decision.kind,
             code: decision.verdict.code(),
+            allowed: decision.is_allowed(),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::body::GatewayBody;
 use super::forwarded::{self, ClientInfo};
 use super::proxy::{Proxy, Shared, Target};
 use super::settings::{Route, Settings};
+use super::upgrade;
 
 /// One route, ready to serve: its name (for the access log) and the CORS
 /// layer wrapping the proxy to its upstream.
@@ -125,16 +126,25 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
             path: request.uri().path().to_owned(),
             route: route.name.clone(),
         });
+        let foreign_upgrade = upgrade::requested(request.version(), request.headers()).is_some()
+            && upgrade::foreign_origin(request.headers());
         request.extensions_mut().insert(self.client.clone());
         let mut service = route.service.clone();
         let future = service.call(request);
         // The layer's own decision, for the metrics and the log.
         let outcome = future.outcome();
         let (kind, code) = (outcome.kind.as_str(), outcome.code);
+        // CORS does not guard WebSockets; the policy's origins do, here.
+        let refuse_upgrade = foreign_upgrade && !outcome.allowed;
         let state = self.state.clone();
         Box::pin(async move {
             let _in_flight = state.shared.metrics.in_flight();
-            let response = future.await?;
+            let response = if refuse_upgrade {
+                drop(future);
+                upgrade::refused()
+            } else {
+                future.await?
+            };
             state.shared.metrics.request(kind, code);
             if let Some(entry) = entry {
                 entry.write(response.status(), start.elapsed(), kind, code);

@@ -16,8 +16,9 @@ use http::uri::Authority;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use super::body::CappedBody;
 
@@ -110,35 +111,65 @@ fn push(authority: Authority, sender: SendRequest<CappedBody>) {
     });
 }
 
-async fn connect(
+/// A new connection to `authority`: hyper's handle and connection future.
+async fn open(
     authority: &Authority,
     timeouts: PoolTimeouts,
-) -> Result<SendRequest<CappedBody>, SendError> {
+) -> Result<
+    (
+        SendRequest<CappedBody>,
+        Connection<TokioIo<TcpStream>, CappedBody>,
+    ),
+    SendError,
+> {
     let host = authority
         .host()
         .trim_start_matches('[')
         .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(80);
-    let stream = match tokio::time::timeout(
-        timeouts.connect,
-        tokio::net::TcpStream::connect((host, port)),
-    )
-    .await
-    {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return Err(SendError::Connect(Box::new(e))),
-        Err(_) => return Err(SendError::Connect("connect timed out".into())),
-    };
+    let stream =
+        match tokio::time::timeout(timeouts.connect, TcpStream::connect((host, port))).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(SendError::Connect(Box::new(e))),
+            Err(_) => return Err(SendError::Connect("connect timed out".into())),
+        };
     let _ = stream.set_nodelay(true);
-    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+    http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|e| SendError::Connect(Box::new(e)))?;
+        .map_err(|e| SendError::Connect(Box::new(e)))
+}
+
+async fn connect(
+    authority: &Authority,
+    timeouts: PoolTimeouts,
+) -> Result<SendRequest<CappedBody>, SendError> {
+    let (sender, conn) = open(authority, timeouts).await?;
     tokio::spawn(async move {
         if let Err(e) = conn.await {
             tracing::debug!(target: "corsair::upstream", "upstream connection ended: {e}");
         }
     });
     Ok(sender)
+}
+
+/// Sends a request that asks for a protocol upgrade over a connection of
+/// its own, never pooled: after a `101` the connection belongs to the
+/// upgraded protocol (`hyper::upgrade::on` on the response takes it).
+pub async fn send_upgrade(
+    authority: &Authority,
+    request: Request<CappedBody>,
+    timeouts: PoolTimeouts,
+) -> Result<Response<Incoming>, SendError> {
+    let (mut sender, conn) = open(authority, timeouts).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(target: "corsair::upstream", "upstream connection ended: {e}");
+        }
+    });
+    sender
+        .send_request(request)
+        .await
+        .map_err(SendError::Request)
 }
 
 /// Sends `request` (origin-form target, Host set) to `authority` over an

@@ -33,6 +33,7 @@ mod reload;
 mod server;
 mod settings;
 mod tls;
+mod upgrade;
 mod upstream;
 
 use std::process::ExitCode;

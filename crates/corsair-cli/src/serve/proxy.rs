@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::{header, Method, Request, Response, Uri, Version};
+use http::{header, Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use tower_service::Service;
 
@@ -20,6 +20,7 @@ use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
 use super::h1pool::{self, PoolTimeouts, PooledBody, SendError};
 use super::metrics::Metrics;
+use super::upgrade;
 use super::upstream::Upstream;
 
 /// What a proxy needs that lives as long as the process.
@@ -114,6 +115,13 @@ impl Proxy {
         }
         let (mut parts, body) = request.into_parts();
         let client = parts.extensions.remove::<ClientInfo>();
+        // A protocol upgrade (WebSocket): its two hop-by-hop headers go on
+        // to the upstream, and the client's side of the switch is kept.
+        let upgrade = upgrade::requested(parts.version, &parts.headers);
+        let client_side = match upgrade {
+            Some(_) => upgrade::client_side(&mut parts),
+            None => None,
+        };
         // The Host header's value shares the request's bytes (no copy).
         let host = forwarded::request_host_value(&parts);
         parts.uri = target
@@ -124,6 +132,9 @@ impl Proxy {
         // HTTP/1.1 or HTTP/2 per upstream connection (ALPN).
         parts.version = Version::HTTP_11;
         forwarded::strip_hop_by_hop(&mut parts.headers);
+        if let Some(protocol) = &upgrade {
+            upgrade::restore_headers(&mut parts.headers, protocol.clone());
+        }
         let host_text = host.as_ref().and_then(|h| h.to_str().ok());
         if let Some(client) = &client {
             forwarded::add_forwarded(&mut parts.headers, client, host_text);
@@ -151,7 +162,16 @@ impl Proxy {
                         .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
                 );
                 let outgoing = Request::from_parts(parts, body);
-                let sent = h1pool::send(authority, outgoing, self.shared.pool);
+                let sent = async {
+                    if upgrade.is_some() {
+                        let sent = h1pool::send_upgrade(authority, outgoing, self.shared.pool);
+                        sent.await.map(|response| (response, None))
+                    } else {
+                        let sent = h1pool::send(authority, outgoing, self.shared.pool);
+                        sent.await
+                            .map(|(response, checkout)| (response, Some(checkout)))
+                    }
+                };
                 match tokio::time::timeout(target.timeout, sent).await {
                     Err(_) => return Err(self.timed_out()),
                     Ok(Err(e)) => {
@@ -161,7 +181,7 @@ impl Proxy {
                         };
                         return Err(self.failed(failure, &tripped, &chain));
                     }
-                    Ok(Ok((response, checkout))) => (response, Some(checkout)),
+                    Ok(Ok(sent)) => sent,
                 }
             }
             None => {
@@ -184,6 +204,19 @@ impl Proxy {
             }
         };
         self.shared.metrics.upstream_latency(start.elapsed());
+        let mut response = response;
+        let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+        if let (true, Some(client_side)) = (switched, client_side) {
+            let protocol = response.headers().get(header::UPGRADE).cloned();
+            upgrade::tunnel(client_side, hyper::upgrade::on(&mut response));
+            let (mut parts, _) = response.into_parts();
+            forwarded::strip_hop_by_hop(&mut parts.headers);
+            if let Some(protocol) = protocol {
+                upgrade::restore_headers(&mut parts.headers, protocol);
+            }
+            parts.version = Version::HTTP_11;
+            return Ok(Response::from_parts(parts, GatewayBody::Empty));
+        }
         let (mut parts, body) = response.into_parts();
         forwarded::strip_hop_by_hop(&mut parts.headers);
         // The upstream's HTTP version is its own hop's; the client's

@@ -110,7 +110,8 @@ pub async fn serve(
             let service = Gateway::new(state, client);
             let result = match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     watcher.watch(conn).await
                 }
                 Some(acceptor) => {
@@ -124,7 +125,8 @@ pub async fn serve(
                         }
                         Err(_) => return,
                     };
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                     watcher.watch(conn).await
                 }
             };

@@ -1,0 +1,193 @@
+//! HTTP/1.1 protocol upgrades through the gateway, WebSocket above all
+//! (RFC 9110 §7.8, RFC 6455 §4).
+//!
+//! `Connection` and `Upgrade` are hop-by-hop, so a proxy passes an upgrade
+//! on only on purpose: the gateway forwards the two headers on a request
+//! that asks for an upgrade, and when the upstream answers
+//! `101 Switching Protocols` it hands the 101 to the client and then copies
+//! bytes both ways between the two connections until either side closes.
+//!
+//! CORS does not cover WebSockets: a browser opens a socket to any origin
+//! and never looks for `Access-Control-Allow-Origin` on the 101. What it
+//! does is send `Origin`, so the gateway can refuse a handshake from a page
+//! its policy does not trust (cross-site WebSocket hijacking): see
+//! [`origin_refused`].
+
+use http::header::{self, HeaderMap, HeaderValue};
+use http::request::Parts;
+use http::{Response, StatusCode, Version};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+
+use super::body::GatewayBody;
+
+/// The `Upgrade` value of a request that asks for a protocol upgrade: an
+/// HTTP/1.1 request with an `Upgrade` header and `upgrade` among its
+/// `Connection` tokens (RFC 9110 §7.8). HTTP/2 has no such upgrade.
+pub fn requested(version: Version, headers: &HeaderMap) -> Option<HeaderValue> {
+    if version != Version::HTTP_11 {
+        return None;
+    }
+    let upgrade = headers.get(header::UPGRADE)?;
+    let asked = headers.get_all(header::CONNECTION).iter().any(|v| {
+        v.as_bytes()
+            .split(|b| *b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+    });
+    asked.then(|| upgrade.clone())
+}
+
+/// Puts back the two headers hop-by-hop stripping removed, for the next
+/// hop of an upgrade.
+pub fn restore_headers(headers: &mut HeaderMap, upgrade: HeaderValue) {
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, upgrade);
+}
+
+/// Whether a handshake carries an `Origin` other than the gateway's own
+/// host: a page elsewhere opening a socket here, which the gateway lets
+/// through only when its policy allows that origin. A page served through
+/// the gateway may always open one to it, and requests without `Origin`
+/// come from programs, not pages: both pass.
+pub fn foreign_origin(headers: &HeaderMap) -> bool {
+    match headers.get(header::ORIGIN) {
+        Some(origin) => !same_host(origin.as_bytes(), headers.get(header::HOST)),
+        None => false,
+    }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host and port of
+/// `host` (the `Host` header), whatever the scheme: behind a TLS
+/// terminator the gateway cannot know the scheme the page was loaded with.
+fn same_host(origin: &[u8], host: Option<&HeaderValue>) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let Some(sep) = origin.windows(3).position(|w| w == b"://") else {
+        return false;
+    };
+    let (scheme, rest) = (&origin[..sep], &origin[sep + 3..]);
+    let default_port: &[u8] = match scheme {
+        b"https" | b"wss" => b"443",
+        _ => b"80",
+    };
+    let strip = |h: &[u8]| -> Vec<u8> {
+        let lower = h.to_ascii_lowercase();
+        match lower.strip_suffix(default_port) {
+            Some(without) if without.ends_with(b":") => without[..without.len() - 1].to_vec(),
+            _ => lower,
+        }
+    };
+    strip(rest) == strip(host.as_bytes())
+}
+
+/// The answer to a refused handshake: 403, saying why.
+pub fn refused() -> Response<GatewayBody> {
+    let mut response = Response::new(GatewayBody::full(
+        "{\"error\":\"upgrade-origin-not-allowed\",\"message\":\"the policy does not allow this origin to open a WebSocket (or other upgraded connection) here\"}\n",
+    ));
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The client side of an upgrade, taken from the request before it is
+/// rebuilt for the upstream.
+pub fn client_side(parts: &mut Parts) -> Option<OnUpgrade> {
+    parts.extensions.remove::<OnUpgrade>()
+}
+
+/// Once both connections have switched protocols, copies bytes between
+/// them until either side closes; in a task of its own, on this worker.
+pub fn tunnel(client: OnUpgrade, upstream: OnUpgrade) {
+    tokio::spawn(async move {
+        let (client, upstream) = match tokio::try_join!(client, upstream) {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::debug!(target: "corsair::upstream", "upgrade failed: {e}");
+                return;
+            }
+        };
+        let mut client = TokioIo::new(client);
+        let mut upstream = TokioIo::new(upstream);
+        match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+            Ok((up, down)) => {
+                tracing::debug!(target: "corsair::upstream", up, down, "upgraded connection closed")
+            }
+            Err(e) => {
+                tracing::debug!(target: "corsair::upstream", "upgraded connection ended: {e}")
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn an_upgrade_needs_both_headers_on_http_1_1() {
+        let ws = headers(&[
+            ("connection", "keep-alive, Upgrade"),
+            ("upgrade", "websocket"),
+        ]);
+        assert_eq!(
+            requested(Version::HTTP_11, &ws),
+            Some(HeaderValue::from_static("websocket"))
+        );
+        assert_eq!(requested(Version::HTTP_2, &ws), None);
+        assert_eq!(requested(Version::HTTP_10, &ws), None);
+        let no_token = headers(&[("connection", "keep-alive"), ("upgrade", "websocket")]);
+        assert_eq!(requested(Version::HTTP_11, &no_token), None);
+        let no_upgrade = headers(&[("connection", "upgrade")]);
+        assert_eq!(requested(Version::HTTP_11, &no_upgrade), None);
+    }
+
+    #[test]
+    fn foreign_origins_are_those_of_other_hosts() {
+        let h = |origin: &str, host: &str| headers(&[("origin", origin), ("host", host)]);
+        assert!(!foreign_origin(&headers(&[("host", "api.example.com")])));
+        assert!(foreign_origin(&h(
+            "https://evil.example",
+            "api.example.com"
+        )));
+        assert!(foreign_origin(&h("null", "api.example.com")));
+        assert!(foreign_origin(&h(
+            "https://api.example.com.evil.example",
+            "api.example.com"
+        )));
+        assert!(foreign_origin(&h(
+            "http://api.example.com:8080",
+            "api.example.com:8081"
+        )));
+        assert!(foreign_origin(&headers(&[("origin", "https://a.example")])));
+        // The gateway's own host (default ports folded, case-insensitive).
+        assert!(!foreign_origin(&h(
+            "https://API.example.com",
+            "api.example.com:443"
+        )));
+        assert!(!foreign_origin(&h(
+            "http://api.example.com",
+            "api.example.com"
+        )));
+        assert!(!foreign_origin(&h(
+            "http://127.0.0.1:8080",
+            "127.0.0.1:8080"
+        )));
+        assert!(!foreign_origin(&h("http://[::1]:8080", "[::1]:8080")));
+    }
+}
