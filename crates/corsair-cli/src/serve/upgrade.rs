@@ -157,6 +157,41 @@ mod tests {
         assert_eq!(requested(Version::HTTP_11, &no_upgrade), None);
     }
 
+    proptest::proptest! {
+        /// Any bytes a header value may hold, in `Origin` and `Host`: an
+        /// answer, never a panic.
+        #[test]
+        fn any_origin_and_host_get_an_answer(
+            origin in proptest::collection::vec(0x20u8..0x7f, 0..40),
+            host in proptest::collection::vec(0x20u8..0x7f, 0..40),
+        ) {
+            let mut h = HeaderMap::new();
+            h.insert(header::ORIGIN, HeaderValue::from_bytes(&origin).unwrap());
+            h.insert(header::HOST, HeaderValue::from_bytes(&host).unwrap());
+            let _ = foreign_origin(&h);
+        }
+
+        /// A page on the gateway's own host and port is never foreign;
+        /// one on any other port of it is.
+        #[test]
+        fn own_host_is_not_foreign(
+            name in "[a-z0-9]{1,10}(\\.[a-z0-9]{1,10}){0,3}",
+            port in 1u16..,
+            other in 1u16..,
+        ) {
+            let own = headers(&[
+                ("origin", &format!("http://{name}:{port}")),
+                ("host", &format!("{name}:{port}")),
+            ]);
+            proptest::prop_assert_eq!(foreign_origin(&own), false);
+            let elsewhere = headers(&[
+                ("origin", &format!("http://{name}:{other}")),
+                ("host", &format!("{name}:{port}")),
+            ]);
+            proptest::prop_assert_eq!(foreign_origin(&elsewhere), other != port);
+        }
+    }
+
     #[test]
     fn foreign_origins_are_those_of_other_hosts() {
         let h = |origin: &str, host: &str| headers(&[("origin", origin), ("host", host)]);
