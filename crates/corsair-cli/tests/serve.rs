@@ -1280,6 +1280,7 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
     let gw = Gateway::with_config(&file);
     let own = format!("http://127.0.0.1:{}", gw.port);
     // An allowed origin, the gateway's own host, and a program (no Origin).
+    let mut open = Vec::new();
     for origin in [Some(APP), Some(own.as_str()), None] {
         let (answer, stream) = upgrade_handshake(gw.port, origin).await;
         let mut stream = stream.unwrap_or_else(|| panic!("{origin:?}: {answer}"));
@@ -1303,8 +1304,22 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
                 .unwrap();
             assert_eq!(back, message);
         }
+        open.push(stream);
     }
     assert_eq!(handshakes.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        gw.metric("corsair_upgrades_total{result=\"tunnelled\"}")
+            .await,
+        3
+    );
+    assert_eq!(gw.metric("corsair_tunnels_open").await, 3);
+    // Closing the client side closes the tunnel.
+    drop(open);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while gw.metric("corsair_tunnels_open").await != 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(gw.metric("corsair_tunnels_open").await, 0);
     // A page elsewhere that the policy does not trust: refused by the
     // gateway, the upstream never asked.
     for origin in [OTHER, "null", "https://app.example.com.evil.example"] {
@@ -1313,6 +1328,11 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
         assert!(answer.starts_with("HTTP/1.1 403"), "{origin}: {answer}");
     }
     assert_eq!(handshakes.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        gw.metric("corsair_upgrades_total{result=\"refused\"}")
+            .await,
+        3
+    );
     // Ordinary requests on the same gateway are unaffected.
     let r = get(&gw.url("/plain"), Some(APP)).await;
     assert_eq!(r.status, 426);

@@ -141,6 +141,7 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
             let _in_flight = state.shared.metrics.in_flight();
             let response = if refuse_upgrade {
                 drop(future);
+                state.shared.metrics.upgrade_refused();
                 upgrade::refused()
             } else {
                 future.await?

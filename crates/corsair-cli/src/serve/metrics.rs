@@ -42,6 +42,9 @@ pub struct Metrics {
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
     in_flight: AtomicU64,
+    upgrades_tunnelled: AtomicU64,
+    upgrades_refused: AtomicU64,
+    tunnels_open: AtomicU64,
 }
 
 impl Metrics {
@@ -88,6 +91,19 @@ impl Metrics {
     pub fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Relaxed);
         InFlight(self)
+    }
+
+    /// Counts a protocol upgrade refused for its origin.
+    pub fn upgrade_refused(&self) {
+        self.upgrades_refused.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a tunnel opened after a `101`; the guard counts it closed
+    /// when dropped.
+    pub fn tunnel_opened(&self) -> TunnelOpen<'_> {
+        self.upgrades_tunnelled.fetch_add(1, Relaxed);
+        self.tunnels_open.fetch_add(1, Relaxed);
+        TunnelOpen(self)
     }
 
     /// The Prometheus text exposition.
@@ -156,6 +172,27 @@ impl Metrics {
             "corsair_config_reloads_total{{result=\"failed\"}} {}",
             self.reloads_failed.load(Relaxed)
         );
+        out.push_str(
+            "# HELP corsair_upgrades_total Protocol upgrades (WebSocket handshakes) by result.\n",
+        );
+        out.push_str("# TYPE corsair_upgrades_total counter\n");
+        for (result, n) in [
+            ("tunnelled", &self.upgrades_tunnelled),
+            ("refused", &self.upgrades_refused),
+        ] {
+            let _ = writeln!(
+                out,
+                "corsair_upgrades_total{{result=\"{result}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+        out.push_str("# HELP corsair_tunnels_open Upgraded connections open now.\n");
+        out.push_str("# TYPE corsair_tunnels_open gauge\n");
+        let _ = writeln!(
+            out,
+            "corsair_tunnels_open {}",
+            self.tunnels_open.load(Relaxed)
+        );
         out.push_str("# HELP corsair_requests_in_flight Requests being served.\n");
         out.push_str("# TYPE corsair_requests_in_flight gauge\n");
         let _ = writeln!(
@@ -174,6 +211,16 @@ pub struct InFlight<'a>(&'a Metrics);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Counts a tunnel out of [`Metrics::tunnel_opened`]'s gauge when dropped.
+#[derive(Debug)]
+pub struct TunnelOpen<'a>(&'a Metrics);
+
+impl Drop for TunnelOpen<'_> {
+    fn drop(&mut self) {
+        self.0.tunnels_open.fetch_sub(1, Relaxed);
     }
 }
 

@@ -208,7 +208,8 @@ impl Proxy {
         let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
         if let (true, Some(client_side)) = (switched, client_side) {
             let protocol = response.headers().get(header::UPGRADE).cloned();
-            upgrade::tunnel(client_side, hyper::upgrade::on(&mut response));
+            let upstream_side = hyper::upgrade::on(&mut response);
+            upgrade::tunnel(client_side, upstream_side, self.shared.clone());
             let (mut parts, _) = response.into_parts();
             forwarded::strip_hop_by_hop(&mut parts.headers);
             if let Some(protocol) = protocol {

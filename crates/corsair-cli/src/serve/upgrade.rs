@@ -19,7 +19,10 @@ use http::{Response, StatusCode, Version};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
+use std::sync::Arc;
+
 use super::body::GatewayBody;
+use super::proxy::Shared;
 
 /// The `Upgrade` value of a request that asks for a protocol upgrade: an
 /// HTTP/1.1 request with an `Upgrade` header and `upgrade` among its
@@ -101,8 +104,9 @@ pub fn client_side(parts: &mut Parts) -> Option<OnUpgrade> {
 }
 
 /// Once both connections have switched protocols, copies bytes between
-/// them until either side closes; in a task of its own, on this worker.
-pub fn tunnel(client: OnUpgrade, upstream: OnUpgrade) {
+/// them until either side closes; in a task of its own, on this worker,
+/// counted in the gateway's metrics.
+pub fn tunnel(client: OnUpgrade, upstream: OnUpgrade, shared: Arc<Shared>) {
     tokio::spawn(async move {
         let (client, upstream) = match tokio::try_join!(client, upstream) {
             Ok(pair) => pair,
@@ -111,6 +115,7 @@ pub fn tunnel(client: OnUpgrade, upstream: OnUpgrade) {
                 return;
             }
         };
+        let _open = shared.metrics.tunnel_opened();
         let mut client = TokioIo::new(client);
         let mut upstream = TokioIo::new(upstream);
         match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
