@@ -109,8 +109,12 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        out.push_str("# HELP corsair_requests_total Requests by CORS request kind and decision.\n");
-        out.push_str("# TYPE corsair_requests_total counter\n");
+        family(
+            &mut out,
+            "corsair_requests_total",
+            "counter",
+            "Requests by CORS request kind and decision.",
+        );
         for (k, kind) in KINDS.iter().enumerate() {
             for (d, decision) in DECISIONS.iter().enumerate() {
                 let n = self.requests[k][d].load(Relaxed);
@@ -122,25 +126,26 @@ impl Metrics {
                 }
             }
         }
-        out.push_str("# HELP corsair_upstream_errors_total Requests answered 502/504 because the upstream failed.\n");
-        out.push_str("# TYPE corsair_upstream_errors_total counter\n");
+        family(
+            &mut out,
+            "corsair_upstream_errors_total",
+            "counter",
+            "Requests answered 502/504 because the upstream failed.",
+        );
         for (i, f) in FAILURES.iter().enumerate() {
+            let n = self.upstream_errors[i].load(Relaxed);
             let _ = writeln!(
                 out,
-                "corsair_upstream_errors_total{{error=\"{}\"}} {}",
-                f.code(),
-                self.upstream_errors[i].load(Relaxed)
+                "corsair_upstream_errors_total{{error=\"{}\"}} {n}",
+                f.code()
             );
         }
-        out.push_str("# HELP corsair_request_body_too_large_total Requests answered 413.\n");
-        out.push_str("# TYPE corsair_request_body_too_large_total counter\n");
-        let _ = writeln!(
-            out,
-            "corsair_request_body_too_large_total {}",
-            self.bodies_too_large.load(Relaxed)
+        family(
+            &mut out,
+            "corsair_upstream_response_seconds",
+            "histogram",
+            "Time until the upstream's response headers.",
         );
-        out.push_str("# HELP corsair_upstream_response_seconds Time until the upstream's response headers.\n");
-        out.push_str("# TYPE corsair_upstream_response_seconds histogram\n");
         let mut cumulative = 0;
         for (i, bound) in BUCKETS.iter().enumerate() {
             cumulative += self.latency_buckets[i].load(Relaxed);
@@ -160,48 +165,61 @@ impl Metrics {
             self.latency_sum_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "corsair_upstream_response_seconds_count {cumulative}");
-        out.push_str("# HELP corsair_config_reloads_total Config reloads by result.\n");
-        out.push_str("# TYPE corsair_config_reloads_total counter\n");
-        let _ = writeln!(
-            out,
-            "corsair_config_reloads_total{{result=\"ok\"}} {}",
-            self.reloads_ok.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "corsair_config_reloads_total{{result=\"failed\"}} {}",
-            self.reloads_failed.load(Relaxed)
-        );
-        out.push_str(
-            "# HELP corsair_upgrades_total Protocol upgrades (WebSocket handshakes) by result.\n",
-        );
-        out.push_str("# TYPE corsair_upgrades_total counter\n");
-        for (result, n) in [
-            ("tunnelled", &self.upgrades_tunnelled),
-            ("refused", &self.upgrades_refused),
-        ] {
-            let _ = writeln!(
-                out,
-                "corsair_upgrades_total{{result=\"{result}\"}} {}",
-                n.load(Relaxed)
-            );
+        let plain: [PlainFamily; 5] = [
+            (
+                "corsair_request_body_too_large_total",
+                "counter",
+                "Requests answered 413.",
+                &[("", &self.bodies_too_large)],
+            ),
+            (
+                "corsair_config_reloads_total",
+                "counter",
+                "Config reloads by result.",
+                &[
+                    ("{result=\"ok\"}", &self.reloads_ok),
+                    ("{result=\"failed\"}", &self.reloads_failed),
+                ],
+            ),
+            (
+                "corsair_upgrades_total",
+                "counter",
+                "Protocol upgrades (WebSocket handshakes) by result.",
+                &[
+                    ("{result=\"tunnelled\"}", &self.upgrades_tunnelled),
+                    ("{result=\"refused\"}", &self.upgrades_refused),
+                ],
+            ),
+            (
+                "corsair_tunnels_open",
+                "gauge",
+                "Upgraded connections open now.",
+                &[("", &self.tunnels_open)],
+            ),
+            (
+                "corsair_requests_in_flight",
+                "gauge",
+                "Requests being served.",
+                &[("", &self.in_flight)],
+            ),
+        ];
+        for (name, kind, help, samples) in plain {
+            family(&mut out, name, kind, help);
+            for (labels, value) in samples {
+                let _ = writeln!(out, "{name}{labels} {}", value.load(Relaxed));
+            }
         }
-        out.push_str("# HELP corsair_tunnels_open Upgraded connections open now.\n");
-        out.push_str("# TYPE corsair_tunnels_open gauge\n");
-        let _ = writeln!(
-            out,
-            "corsair_tunnels_open {}",
-            self.tunnels_open.load(Relaxed)
-        );
-        out.push_str("# HELP corsair_requests_in_flight Requests being served.\n");
-        out.push_str("# TYPE corsair_requests_in_flight gauge\n");
-        let _ = writeln!(
-            out,
-            "corsair_requests_in_flight {}",
-            self.in_flight.load(Relaxed)
-        );
         out
     }
+}
+
+/// A family written as is: name, type, help, then its samples as
+/// (labels, value).
+type PlainFamily<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a AtomicU64)]);
+
+/// The `# HELP` and `# TYPE` lines of a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 /// Counts a request out of [`Metrics::in_flight`] when dropped.
@@ -249,5 +267,14 @@ mod tests {
         assert!(text.contains("corsair_upstream_response_seconds_count 2\n"));
         assert!(text.contains("corsair_upstream_errors_total{error=\"upstream-timeout\"} 1\n"));
         assert!(text.contains("corsair_config_reloads_total{result=\"failed\"} 1\n"));
+        assert!(text.contains("# TYPE corsair_tunnels_open gauge\n"));
+        m.upgrade_refused();
+        let tunnel = m.tunnel_opened();
+        let text = m.render();
+        assert!(text.contains("corsair_upgrades_total{result=\"refused\"} 1\n"));
+        assert!(text.contains("corsair_upgrades_total{result=\"tunnelled\"} 1\n"));
+        assert!(text.contains("corsair_tunnels_open 1\n"));
+        drop(tunnel);
+        assert!(m.render().contains("corsair_tunnels_open 0\n"));
     }
 }
