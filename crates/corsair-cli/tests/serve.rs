@@ -364,6 +364,18 @@ async fn send(
     })
 }
 
+/// POSTs `body` to the gateway's `/upload` from the allowed origin.
+async fn upload(gw: &Gateway, body: TestBody) -> Result<Reply, BoxError> {
+    send(
+        &client(),
+        Method::POST,
+        &gw.url("/upload"),
+        &[("origin", APP)],
+        body,
+    )
+    .await
+}
+
 async fn get(url: &str, origin: Option<&str>) -> Reply {
     let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
     send(&client(), Method::GET, url, &headers, empty())
@@ -775,15 +787,7 @@ async fn large_bodies_stream_both_ways_without_buffering() {
         POLICY,
     ));
     let gw = Gateway::with_config(&file);
-    let r = send(
-        &client(),
-        Method::POST,
-        &gw.url("/upload"),
-        &[("origin", APP)],
-        boxed(Zeros { remaining: SIZE }),
-    )
-    .await
-    .unwrap();
+    let r = upload(&gw, boxed(Zeros { remaining: SIZE })).await.unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.text, SIZE.to_string());
 
@@ -814,40 +818,18 @@ async fn bodies_over_max_body_bytes_get_413_with_cors() {
     let file = ConfigFile::new(&config(up.addr, "max_body_bytes = 1000", POLICY));
     let gw = Gateway::with_config(&file);
     // Declared length over the limit: refused before contacting the upstream.
-    let r = send(
-        &client(),
-        Method::POST,
-        &gw.url("/upload"),
-        &[("origin", APP)],
-        text("x".repeat(1001)),
-    )
-    .await
-    .unwrap();
+    let r = upload(&gw, text("x".repeat(1001))).await.unwrap();
     assert_eq!(r.status, 413);
     assert_eq!(r.header("access-control-allow-origin"), Some(APP));
     assert!(r.text.contains("body-too-large"));
     // Chunked, no declared length: cut while streaming.
-    let r = send(
-        &client(),
-        Method::POST,
-        &gw.url("/upload"),
-        &[("origin", APP)],
-        boxed(Zeros { remaining: 1 << 20 }),
-    )
-    .await
-    .unwrap();
+    let r = upload(&gw, boxed(Zeros { remaining: 1 << 20 }))
+        .await
+        .unwrap();
     assert_eq!(r.status, 413);
     assert_eq!(r.header("access-control-allow-origin"), Some(APP));
     // Under the limit: fine.
-    let r = send(
-        &client(),
-        Method::POST,
-        &gw.url("/upload"),
-        &[("origin", APP)],
-        text("x".repeat(1000)),
-    )
-    .await
-    .unwrap();
+    let r = upload(&gw, text("x".repeat(1000))).await.unwrap();
     assert_eq!((r.status, r.text.as_str()), (StatusCode::OK, "1000"));
     assert_eq!(gw.metric("corsair_request_body_too_large_total").await, 2);
 }
@@ -865,27 +847,15 @@ async fn refused_uploads_still_get_their_answer() {
     for round in 0..5 {
         // Declared length over the limit: refused before any of it is read.
         let declared = Full::new(Bytes::from(vec![b'x'; SIZE as usize]));
-        let r = send(
-            &client(),
-            Method::POST,
-            &gw.url("/upload"),
-            &[("origin", APP)],
-            boxed(declared),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("round {round}, declared length: {e:?}"));
+        let r = upload(&gw, boxed(declared))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}, declared length: {e:?}"));
         assert_eq!(r.status, 413);
         assert_eq!(r.header("access-control-allow-origin"), Some(APP));
         // Chunked: cut after 1000 bytes while the client goes on sending.
-        let r = send(
-            &client(),
-            Method::POST,
-            &gw.url("/upload"),
-            &[("origin", APP)],
-            boxed(Zeros { remaining: SIZE }),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("round {round}, chunked: {e:?}"));
+        let r = upload(&gw, boxed(Zeros { remaining: SIZE }))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}, chunked: {e:?}"));
         assert_eq!(r.status, 413);
         assert_eq!(r.header("access-control-allow-origin"), Some(APP));
     }
@@ -901,11 +871,8 @@ async fn refused_uploads_still_get_their_answer() {
     let file = ConfigFile::new(&config(down, "", POLICY));
     let gw = Gateway::with_config(&file);
     for round in 0..3 {
-        let r = send(
-            &client(),
-            Method::POST,
-            &gw.url("/upload"),
-            &[("origin", APP)],
+        let r = upload(
+            &gw,
             boxed(Full::new(Bytes::from(vec![b'x'; SIZE as usize]))),
         )
         .await
