@@ -1165,9 +1165,9 @@ allow_origins = ["https://a.example/path"]
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 }
 
-/// An upstream that switches to an echo protocol on `Upgrade: echo`: it
-/// answers 101, then sends back every byte it gets. It counts handshakes
-/// and keeps the last one's head.
+/// An upstream that answers `Upgrade: websocket` with a 101 and then sends
+/// back every byte it gets (no WebSocket framing: the gateway only carries
+/// bytes). It counts handshakes and keeps the last one's head.
 async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<String>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1190,13 +1190,13 @@ async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<Str
                 let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
                 c.fetch_add(1, Ordering::SeqCst);
                 *l.lock().unwrap() = text.clone();
-                if !text.contains("\r\nupgrade: echo\r\n") {
+                if !text.contains("\r\nupgrade: websocket\r\n") {
                     let _ = stream
                         .write_all(b"HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n")
                         .await;
                     return;
                 }
-                let switch = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
+                let switch = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
                 if stream.write_all(switch).await.is_err() {
                     return;
                 }
@@ -1213,6 +1213,7 @@ async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<Str
 async fn upgrade_handshake(
     port: u16,
     origin: Option<&str>,
+    protocol: &str,
 ) -> (String, Option<tokio::net::TcpStream>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -1222,7 +1223,7 @@ async fn upgrade_handshake(
         .map(|o| format!("Origin: {o}\r\n"))
         .unwrap_or_default();
     let head = format!(
-        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Connection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Connection: Upgrade\r\nUpgrade: {protocol}\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
@@ -1249,10 +1250,10 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
     // An allowed origin, the gateway's own host, and a program (no Origin).
     let mut open = Vec::new();
     for origin in [Some(APP), Some(own.as_str()), None] {
-        let (answer, stream) = upgrade_handshake(gw.port, origin).await;
+        let (answer, stream) = upgrade_handshake(gw.port, origin, "websocket").await;
         let mut stream = stream.unwrap_or_else(|| panic!("{origin:?}: {answer}"));
         let lower = answer.to_ascii_lowercase();
-        assert!(lower.contains("\r\nupgrade: echo\r\n"), "{answer}");
+        assert!(lower.contains("\r\nupgrade: websocket\r\n"), "{answer}");
         assert!(lower.contains("\r\nconnection: upgrade\r\n"), "{answer}");
         // The upstream saw the upgrade asked for, as a proxied request.
         let seen = last.lock().unwrap().clone();
@@ -1290,7 +1291,7 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
     // A page elsewhere that the policy does not trust: refused by the
     // gateway, the upstream never asked.
     for origin in [OTHER, "null", "https://app.example.com.evil.example"] {
-        let (answer, stream) = upgrade_handshake(gw.port, Some(origin)).await;
+        let (answer, stream) = upgrade_handshake(gw.port, Some(origin), "websocket").await;
         assert!(stream.is_none());
         assert!(answer.starts_with("HTTP/1.1 403"), "{origin}: {answer}");
     }
@@ -1300,6 +1301,22 @@ async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
             .await,
         3
     );
+    // Any other upgrade (h2c above all, which would carry later requests
+    // past the CORS layer) is not passed on: the upstream gets a plain
+    // request, and the answer is an ordinary one with CORS headers.
+    for protocol in ["h2c", "echo"] {
+        let (answer, stream) = upgrade_handshake(gw.port, Some(APP), protocol).await;
+        assert!(stream.is_none(), "{protocol}: {answer}");
+        assert!(answer.starts_with("HTTP/1.1 426"), "{protocol}: {answer}");
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains("access-control-allow-origin: https://app.example.com"),
+            "{answer}"
+        );
+        let seen = last.lock().unwrap().clone();
+        assert!(!seen.contains("\r\nupgrade:"), "{seen}");
+    }
     // Ordinary requests on the same gateway are unaffected.
     let r = get(&gw.url("/plain"), Some(APP)).await;
     assert_eq!(r.status, 426);

@@ -1,9 +1,9 @@
-//! HTTP/1.1 protocol upgrades through the gateway, WebSocket above all
-//! (RFC 9110 §7.8, RFC 6455 §4).
+//! WebSocket upgrades through the gateway (RFC 9110 §7.8, RFC 6455 §4).
 //!
 //! `Connection` and `Upgrade` are hop-by-hop, so a proxy passes an upgrade
 //! on only on purpose: the gateway forwards the two headers on a request
-//! that asks for an upgrade, and when the upstream answers
+//! that asks for a WebSocket (and for no other protocol: see
+//! [`requested`]), and when the upstream answers
 //! `101 Switching Protocols` it hands the 101 to the client and then copies
 //! bytes both ways between the two connections until either side closes.
 //!
@@ -11,7 +11,7 @@
 //! and never looks for `Access-Control-Allow-Origin` on the 101. What it
 //! does is send `Origin`, so the gateway can refuse a handshake from a page
 //! its policy does not trust (cross-site WebSocket hijacking): see
-//! [`origin_refused`].
+//! [`foreign_origin`].
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::request::Parts;
@@ -24,20 +24,33 @@ use std::sync::Arc;
 use super::body::GatewayBody;
 use super::proxy::Shared;
 
-/// The `Upgrade` value of a request that asks for a protocol upgrade: an
-/// HTTP/1.1 request with an `Upgrade` header and `upgrade` among its
-/// `Connection` tokens (RFC 9110 §7.8). HTTP/2 has no such upgrade.
+/// The `Upgrade` value forwarded for a request that asks for a WebSocket:
+/// an HTTP/1.1 request with `upgrade` among its `Connection` tokens and
+/// `websocket` among its `Upgrade` protocols (RFC 9110 §7.8, RFC 6455
+/// §4.1). HTTP/2 has no such upgrade.
+///
+/// Only WebSocket is passed on. Any other upgrade is dropped with the
+/// other hop-by-hop headers and the request forwarded as a plain one:
+/// above all `h2c`, which would turn the connection into HTTP/2 straight
+/// to the upstream, past the CORS layer, for every later request on it.
 pub fn requested(version: Version, headers: &HeaderMap) -> Option<HeaderValue> {
     if version != Version::HTTP_11 {
         return None;
     }
-    let upgrade = headers.get(header::UPGRADE)?;
-    let asked = headers.get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|b| *b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+    let tokens = |name| {
+        headers
+            .get_all(name)
+            .into_iter()
+            .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+            .map(<[u8]>::trim_ascii)
+    };
+    let connection = tokens(header::CONNECTION).any(|t| t.eq_ignore_ascii_case(b"upgrade"));
+    // A protocol may carry a version after a `/`: compare the name.
+    let websocket = tokens(header::UPGRADE).any(|t| {
+        let name = t.split(|b| *b == b'/').next().unwrap_or(t);
+        name.eq_ignore_ascii_case(b"websocket")
     });
-    asked.then(|| upgrade.clone())
+    (connection && websocket).then(|| HeaderValue::from_static("websocket"))
 }
 
 /// Puts back the two headers hop-by-hop stripping removed, for the next
@@ -145,21 +158,27 @@ mod tests {
     }
 
     #[test]
-    fn an_upgrade_needs_both_headers_on_http_1_1() {
+    fn a_websocket_upgrade_needs_both_headers_on_http_1_1() {
         let ws = headers(&[
             ("connection", "keep-alive, Upgrade"),
-            ("upgrade", "websocket"),
+            ("upgrade", "WebSocket"),
         ]);
-        assert_eq!(
-            requested(Version::HTTP_11, &ws),
-            Some(HeaderValue::from_static("websocket"))
-        );
+        let websocket = Some(HeaderValue::from_static("websocket"));
+        assert_eq!(requested(Version::HTTP_11, &ws), websocket);
         assert_eq!(requested(Version::HTTP_2, &ws), None);
         assert_eq!(requested(Version::HTTP_10, &ws), None);
         let no_token = headers(&[("connection", "keep-alive"), ("upgrade", "websocket")]);
         assert_eq!(requested(Version::HTTP_11, &no_token), None);
         let no_upgrade = headers(&[("connection", "upgrade")]);
         assert_eq!(requested(Version::HTTP_11, &no_upgrade), None);
+        // Only WebSocket: h2c (or anything else) would take the connection
+        // past the CORS layer.
+        for other in ["h2c", "TLS/1.0", "echo", "websocketx"] {
+            let h = headers(&[("connection", "upgrade"), ("upgrade", other)]);
+            assert_eq!(requested(Version::HTTP_11, &h), None, "{other}");
+        }
+        let listed = headers(&[("connection", "Upgrade"), ("upgrade", "h2c, websocket")]);
+        assert_eq!(requested(Version::HTTP_11, &listed), websocket);
     }
 
     proptest::proptest! {
