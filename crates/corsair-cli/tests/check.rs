@@ -5,7 +5,6 @@ use std::process::Command;
 
 mod common;
 use common::{Response, Seen, Server};
-use std::net::TcpListener;
 
 const PAGE: &str = "https://app.example";
 
@@ -390,10 +389,7 @@ fn resolve_override_and_human_output() {
 #[test]
 fn network_and_usage_errors_exit_2() {
     // A port with nothing listening.
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let port = common::free_port();
     let url = format!("http://127.0.0.1:{port}/");
     let (code, stdout, stderr) = corsair(&[&url, "--origin", PAGE, "--json"]);
     assert_eq!(code, 2);

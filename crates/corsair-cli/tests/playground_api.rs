@@ -2,6 +2,7 @@
 //! policy validation, prediction (demo API, other servers, bad input), the
 //! received-requests log and its event stream, and the guards.
 
+mod common;
 mod playground_support;
 
 use std::io::{Read, Write};
@@ -91,10 +92,8 @@ fn invalid_toml_and_invalid_values_list_every_problem() {
 #[test]
 fn unreachable_target_is_a_clear_network_error() {
     let pg = Playground::start();
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    // Nothing listens there: a port no other test's listener can be given.
+    let port = common::free_port();
     let r = send_json(
         &pg,
         "POST",

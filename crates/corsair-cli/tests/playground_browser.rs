@@ -8,6 +8,7 @@
 //! unless `CORSAIR_SKIP_BROWSER=1` (run `bash scripts/test.sh`, which
 //! installs them).
 
+mod common;
 mod playground_support;
 
 use std::path::PathBuf;
@@ -287,11 +288,7 @@ fn playground_handles_bad_input_sharing_and_subdomains_in_chromium() {
     );
 
     // An unreachable server: no prediction, said plainly.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let closed = common::free_port();
     page.eval(&format!(
         "document.getElementById('url').value = 'http://127.0.0.1:{closed}/x'; true"
     ))

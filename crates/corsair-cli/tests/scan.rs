@@ -341,10 +341,9 @@ fn human_output_and_sarif() {
 fn a_failing_target_never_stops_the_scan() {
     let server = Server::start(respond);
     let resolve = format!("{HOST}:{}:127.0.0.1", server.port);
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    // Nothing listens there (a port outside the kernel's ephemeral range,
+    // so no other test's listener can be given it meanwhile).
+    let dead = common::free_port();
     let ok = format!("http://{HOST}:{}/reflect-any", server.port);
     let down = format!("http://127.0.0.1:{dead}/");
     let (code, json, raw) = scan(&[

@@ -135,11 +135,35 @@ fn serve<S: Read + Write>(stream: S, handler: &Handler, seen: &Mutex<Vec<Seen>>)
 }
 
 /// A free loopback port (bound, then released).
+///
+/// The port comes from 20000-32767, below Linux's ephemeral range
+/// (32768-60999): a port the kernel handed out for `:0` could be handed
+/// out again, as the source port of any outgoing connection, between this
+/// check and the child's own bind (CI once failed that way). Each call in
+/// a process takes the next port of a sequence with a random start, so
+/// two calls never return the same port, and one found in use is skipped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::OnceLock;
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_768;
+    static START: OnceLock<u32> = OnceLock::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = *START.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        nanos ^ std::process::id().wrapping_mul(2_654_435_761)
+    });
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (LOW + start.wrapping_add(n) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {LOW}-{}", LOW + SPAN - 1)
 }
 
 /// Waits until `child` listens on `port`; if it exits first, panics with
