@@ -573,13 +573,15 @@ async fn upstream_down_gives_502_with_cors_then_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_upstream_gives_504_with_cors() {
     let up = start_upstream("a").await;
-    let file = ConfigFile::new(&config(up.addr, "[timeouts]\nupstream = \"300ms\"", POLICY));
+    // A timeout with room for a busy CI machine to answer the fast request
+    // below, and far from the slow one.
+    let file = ConfigFile::new(&config(up.addr, "[timeouts]\nupstream = \"1s\"", POLICY));
     let gw = Gateway::with_config(&file);
     let start = Instant::now();
-    let r = get(&gw.url("/slow?ms=3000"), Some(APP)).await;
+    let r = get(&gw.url("/slow?ms=8000"), Some(APP)).await;
     assert_eq!(r.status, 504);
     assert!(
-        start.elapsed() < Duration::from_secs(2),
+        start.elapsed() < Duration::from_secs(5),
         "{:?}",
         start.elapsed()
     );
@@ -718,7 +720,14 @@ async fn graceful_shutdown_completes_in_flight_requests() {
     let mut gw = Gateway::with_config(&file);
     let url = gw.url("/slow?ms=1500");
     let slow = tokio::spawn(async move { get(&url, Some(APP)).await });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Signal only once the request is in flight (a fixed sleep could
+    // signal before a busy machine has even sent it).
+    let seen = up.seen.clone();
+    wait_until("the slow request to reach the upstream", || {
+        let seen = seen.clone();
+        async move { seen.lock().unwrap().iter().any(|r| r.contains("/slow")) }
+    })
+    .await;
     gw.signal("-TERM");
     let r = slow.await.unwrap();
     assert_eq!(r.status, 200);
