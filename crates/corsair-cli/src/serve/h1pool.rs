@@ -152,9 +152,10 @@ async fn connect(
     Ok(sender)
 }
 
-/// Sends a request that asks for a protocol upgrade over a connection of
-/// its own, never pooled: after a `101` the connection belongs to the
-/// upgraded protocol (`hyper::upgrade::on` on the response takes it).
+/// Sends a WebSocket handshake over a connection of its own, never
+/// pooled: after a `101` the connection belongs to the WebSocket
+/// (`hyper::upgrade::on` on the response takes it), and after any other
+/// answer it closes with the response.
 pub async fn send_upgrade(
     authority: &Authority,
     request: Request<CappedBody>,
