@@ -9,6 +9,8 @@ mod playground;
 mod policy_file;
 mod scan;
 mod serve;
+#[cfg(test)]
+mod test_util;
 mod validate;
 
 use std::process::ExitCode;
