@@ -16,6 +16,11 @@
 #   corsair   corsair serve (release build) in front of that upstream
 #   nginx     nginx as a reverse proxy in front of the same upstream, with
 #             the same policy written the usual way (config below)
+#   floor     the cheapest proxy hyper allows (crates/corsair-cli/examples/
+#             hyper_floor.rs: no CORS, no header touched, one upstream
+#             connection per client connection, same threads as corsair)
+#             and, for preflights, the same binary answering a fixed 204:
+#             the most any gateway built on hyper could do here
 # Access logs are off for both proxies (corsair --log-level warn, nginx
 # access_log off); one extra row runs corsair with its JSON access log on.
 # Both proxies get 2 workers (nginx worker_processes 2, corsair
@@ -39,7 +44,7 @@ for tool in wrk nginx cargo; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wrk nginx-light)" >&2; exit 2; }
 done
 
-TARGETS=${TARGETS:-upstream corsair nginx corsair-log}
+TARGETS=${TARGETS:-upstream corsair nginx floor corsair-log}
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 
 TMP=$(mktemp -d)
@@ -51,6 +56,10 @@ else
   cp "$CARGO_TARGET_DIR/release/corsair" "$TMP/corsair"
 fi
 CORSAIR=$TMP/corsair
+if want floor; then
+  cargo build --release -q -p corsair-cli --example hyper_floor --manifest-path "$ROOT/Cargo.toml"
+  cp "$CARGO_TARGET_DIR/release/examples/hyper_floor" "$TMP/hyper_floor"
+fi
 "$CORSAIR" serve --help >/dev/null || { echo "error: this corsair has no serve command" >&2; exit 1; }
 
 chmod 755 "$TMP"
@@ -69,7 +78,7 @@ while True:
     p = random.randint(20000, 32000); s = socket.socket()
     try: s.bind(("127.0.0.1", p)); print(p); break
     except OSError: pass'; }
-UP=$(free_port); CS=$(free_port); NG=$(free_port)
+UP=$(free_port); CS=$(free_port); NG=$(free_port); FL=$(free_port); FS=$(free_port)
 
 # nginx runs in the foreground as an unprivileged user (nobody when the
 # script runs as root), with every path inside $TMP.
@@ -249,6 +258,16 @@ if want nginx; then
   check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
   run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/" - "$NG_PID"
   run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua" "$NG_PID"
+fi
+
+if want floor; then
+  TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FL" "127.0.0.1:$UP" & FL_PID=$!; PIDS+=($FL_PID)
+  TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FS" static & FS_PID=$!; PIDS+=($FS_PID)
+  wait_port "$FL"; wait_port "$FS"
+  check "http://127.0.0.1:$FL/" GET 200; check "http://127.0.0.1:$FS/" OPTIONS 204
+  run "hyper floor, GET (pass-through, no CORS)" "http://127.0.0.1:$FL/" - "$FL_PID"
+  run "hyper floor, preflight (fixed 204)" "http://127.0.0.1:$FS/" "$TMP/preflight.lua" "$FS_PID"
+  kill "$FL_PID" "$FS_PID"
 fi
 
 if want corsair-log; then
