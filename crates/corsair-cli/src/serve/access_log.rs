@@ -2,7 +2,7 @@
 //! `corsair::access`, level info, with the method, path, status, latency,
 //! route and the CORS decision (kind and reason code).
 
-use std::time::Duration;
+use std::time::Instant;
 
 use http::{Method, StatusCode};
 
@@ -18,6 +18,8 @@ pub fn enabled() -> bool {
 /// What the log says about one request.
 #[derive(Debug)]
 pub struct Entry {
+    /// When the gateway got the request.
+    pub start: Instant,
     /// The request method.
     pub method: Method,
     /// The request path (no query: it may hold secrets).
@@ -29,19 +31,13 @@ pub struct Entry {
 impl Entry {
     /// Writes the event; `kind` is `non-cors`, `actual` or `preflight`,
     /// `decision` the reason code (`origin-exact`, `origin-not-allowed`, ...).
-    pub fn write(
-        self,
-        status: StatusCode,
-        latency: Duration,
-        kind: &'static str,
-        decision: &'static str,
-    ) {
+    pub fn write(self, status: StatusCode, kind: &'static str, decision: &'static str) {
         tracing::info!(
             target: TARGET,
             method = self.method.as_str(),
             path = self.path,
             status = status.as_u16(),
-            latency_ms = latency.as_secs_f64() * 1000.0,
+            latency_ms = self.start.elapsed().as_secs_f64() * 1000.0,
             route = self.route,
             kind = kind,
             decision = decision,

@@ -10,6 +10,7 @@
 //! (or the last N behind N trusted proxies).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
@@ -26,7 +27,7 @@ pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-ho
 /// The connection a request arrived on, put in the request's extensions by
 /// the listener. The address is formatted once per connection, not once
 /// per request.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ClientInfo {
     /// Whether the connection is TLS.
     tls: bool,
@@ -35,6 +36,10 @@ pub struct ClientInfo {
     /// The peer's `for=` parameter as `Forwarded` writes it (RFC 7239 §6:
     /// an IPv6 address bracketed and quoted).
     forwarded_for: HeaderValue,
+    /// The last `Forwarded` element written and the host it was for: the
+    /// requests of one connection nearly always name the same host, so it
+    /// is built once, not once per request.
+    last_element: Mutex<Option<(Option<HeaderValue>, HeaderValue)>>,
 }
 
 impl ClientInfo {
@@ -52,7 +57,39 @@ impl ClientInfo {
                 .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
             forwarded_for: HeaderValue::from_str(&for_param)
                 .unwrap_or_else(|_| HeaderValue::from_static("for=unknown")),
+            last_element: Mutex::new(None),
         }
+    }
+
+    /// This hop's `Forwarded` element (RFC 7239 §4):
+    /// `for=...[;host="..."];proto=...`; `host` is a [`plain_host`].
+    fn forwarded_element(&self, host: Option<&HeaderValue>) -> HeaderValue {
+        // A poisoned lock only loses the cache.
+        let mut last = self.last_element.lock().ok();
+        if let Some(Some((last_host, element))) = last.as_deref() {
+            if last_host == &host.cloned() {
+                return element.clone();
+            }
+        }
+        let proto = self.proto();
+        let for_param = self.forwarded_for.as_bytes();
+        let host_bytes = host.map_or(&[][..], HeaderValue::as_bytes);
+        let mut element = Vec::with_capacity(for_param.len() + host_bytes.len() + 24);
+        element.extend_from_slice(for_param);
+        if !host_bytes.is_empty() {
+            element.extend_from_slice(b";host=\"");
+            element.extend_from_slice(host_bytes);
+            element.push(b'"');
+        }
+        element.extend_from_slice(b";proto=");
+        element.extend_from_slice(proto.as_bytes());
+        // Made of header-safe parts only; the fallback cannot happen.
+        let element = HeaderValue::from_maybe_shared(bytes::Bytes::from(element))
+            .unwrap_or_else(|_| HeaderValue::from_static("for=unknown"));
+        if let Some(last) = last.as_deref_mut() {
+            *last = Some((host.cloned(), element.clone()));
+        }
+        element
     }
 
     fn proto(&self) -> &'static str {
@@ -69,18 +106,19 @@ impl ClientInfo {
 /// `Upgrade`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // One scan over the names (comparing standard names is comparing small
-    // integers), then a removal for each one present: most messages carry
-    // none, or only `Connection: keep-alive`.
-    let mut doomed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| is_hop_by_hop(n))
-        .cloned()
-        .collect();
-    if doomed.is_empty() {
+    // integers): most messages carry none, or only `Connection:
+    // keep-alive`, and nothing is allocated for them.
+    let (mut found, mut only_connection) = (false, true);
+    for name in headers.keys().filter(|n| is_hop_by_hop(n)) {
+        found = true;
+        only_connection &= *name == header::CONNECTION;
+    }
+    if !found {
         return;
     }
     // The headers `Connection` names (RFC 9110 §7.6.1); `keep-alive` and
     // `close` are its usual values and name nothing else to remove.
+    let mut named = Vec::new();
     for value in headers.get_all(header::CONNECTION) {
         for token in value.as_bytes().split(|b| *b == b',') {
             let token = token.trim_ascii();
@@ -88,11 +126,19 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
                 continue;
             }
             if let Ok(name) = HeaderName::from_bytes(token) {
-                doomed.push(name);
+                named.push(name);
             }
         }
     }
-    for name in doomed {
+    for name in named {
+        headers.remove(name);
+    }
+    if only_connection {
+        headers.remove(header::CONNECTION);
+        return;
+    }
+    // Each round removes a name that is present, so this ends.
+    while let Some(name) = headers.keys().find(|n| is_hop_by_hop(n)).cloned() {
         headers.remove(name);
     }
 }
@@ -129,15 +175,16 @@ pub fn host_without_port(host: &str) -> &str {
 }
 
 /// Whether `host` is safe to copy into a quoted `Forwarded` parameter.
-fn plain_host(host: &str) -> bool {
+fn plain_host(host: &[u8]) -> bool {
     !host.is_empty()
         && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(b))
 }
 
-/// Adds the forwarding headers for a request from `client` for `host`.
-pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<&str>) {
+/// Adds the forwarding headers for a request from `client` for `host` (the
+/// `Host` the client asked for).
+pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<&HeaderValue>) {
     // X-Forwarded-For: the previous hops (all lines, in order), then this one.
     let xff = if headers.contains_key(&X_FORWARDED_FOR) {
         let mut xff = String::new();
@@ -157,35 +204,19 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
     if let Some(v) = xff {
         headers.insert(X_FORWARDED_FOR, v);
     }
-    let proto = client.proto();
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-    let host = host.filter(|h| plain_host(h));
-    match host.and_then(|h| HeaderValue::from_str(h).ok()) {
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(client.proto()));
+    let host = host.filter(|h| plain_host(h.as_bytes()));
+    match host {
+        // The client's own value, shared, not copied.
         Some(v) => {
-            headers.insert(X_FORWARDED_HOST, v);
+            headers.insert(X_FORWARDED_HOST, v.clone());
         }
         None => {
             headers.remove(X_FORWARDED_HOST);
         }
     }
-    // Forwarded (RFC 7239 §4): `for=...[;host="..."];proto=...`, written
-    // piece by piece (no formatting machinery on the request path).
-    let for_param = client.forwarded_for.as_bytes();
-    let host = host.unwrap_or("");
-    let mut element = Vec::with_capacity(for_param.len() + host.len() + 24);
-    element.extend_from_slice(for_param);
-    if !host.is_empty() {
-        element.extend_from_slice(b";host=\"");
-        element.extend_from_slice(host.as_bytes());
-        element.push(b'"');
-    }
-    element.extend_from_slice(b";proto=");
-    element.extend_from_slice(proto.as_bytes());
-    if let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(element)) {
-        headers.append(header::FORWARDED, v);
-    }
+    headers.append(header::FORWARDED, client.forwarded_element(host));
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,7 +255,8 @@ mod tests {
             HeaderValue::from_static("for=203.0.113.7"),
         );
         let client = ClientInfo::new("[::1]:5555".parse().unwrap(), true);
-        add_forwarded(&mut h, &client, Some("api.example.com:8443"));
+        let api = HeaderValue::from_static("api.example.com:8443");
+        add_forwarded(&mut h, &client, Some(&api));
         assert_eq!(h[&X_FORWARDED_FOR], "203.0.113.7, ::1");
         assert_eq!(h[&X_FORWARDED_PROTO], "https");
         assert_eq!(h[&X_FORWARDED_HOST], "api.example.com:8443");
@@ -236,8 +268,22 @@ mod tests {
                 "for=\"[::1]\";host=\"api.example.com:8443\";proto=https"
             ]
         );
-        add_forwarded(&mut h, &client, Some("evil\"host"));
+        // The next request on the connection names another host: the
+        // element remembered for the first one is not reused.
+        let mut h = HeaderMap::new();
+        add_forwarded(
+            &mut h,
+            &client,
+            Some(&HeaderValue::from_static("evil\"host")),
+        );
         assert!(h.get(X_FORWARDED_HOST).is_none());
+        assert_eq!(h[header::FORWARDED], "for=\"[::1]\";proto=https");
+        let mut h = HeaderMap::new();
+        add_forwarded(&mut h, &client, Some(&api));
+        assert_eq!(
+            h[header::FORWARDED],
+            "for=\"[::1]\";host=\"api.example.com:8443\";proto=https"
+        );
     }
 
     #[test]
@@ -290,7 +336,7 @@ mod tests {
         assert_eq!(h[header::FORWARDED], "for=192.0.2.1;proto=http");
         let mut h = HeaderMap::new();
         let long = format!("{}.example", "a".repeat(300));
-        add_forwarded(&mut h, &client, Some(&long));
+        add_forwarded(&mut h, &client, HeaderValue::from_str(&long).ok().as_ref());
         assert_eq!(
             h[header::FORWARDED],
             format!("for=192.0.2.1;host=\"{long}\";proto=http").as_str()

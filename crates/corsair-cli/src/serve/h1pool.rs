@@ -69,14 +69,16 @@ pub struct Checkout {
     idle: Duration,
 }
 
-fn pop(authority: &Authority, idle: Duration) -> Option<SendRequest<CappedBody>> {
+/// An idle, ready sender to `authority`, if this worker has one; `now` is
+/// the request's start (one clock read per request, not one per use).
+fn pop(authority: &Authority, idle: Duration, now: Instant) -> Option<SendRequest<CappedBody>> {
     IDLE.with(|pool| {
         let mut pool = pool.borrow_mut();
         let (_, list) = pool
             .iter_mut()
             .find(|(a, _)| a.as_str() == authority.as_str())?;
         while let Some(entry) = list.pop() {
-            if entry.since.elapsed() < idle && entry.sender.is_ready() {
+            if now.saturating_duration_since(entry.since) < idle && entry.sender.is_ready() {
                 return Some(entry.sender);
             }
             // Closed, busy or stale: dropping it lets hyper close it.
@@ -85,7 +87,9 @@ fn pop(authority: &Authority, idle: Duration) -> Option<SendRequest<CappedBody>>
     })
 }
 
-fn push(authority: Authority, sender: SendRequest<CappedBody>) {
+/// Puts `sender` on this worker's free-list for `authority`, idle since
+/// `since`.
+fn push(authority: Authority, sender: SendRequest<CappedBody>, since: Instant) {
     if sender.is_closed() {
         return;
     }
@@ -103,10 +107,7 @@ fn push(authority: Authority, sender: SendRequest<CappedBody>) {
             }
         };
         if list.len() < MAX_IDLE {
-            list.push(Idle {
-                sender,
-                since: Instant::now(),
-            });
+            list.push(Idle { sender, since });
         }
     });
 }
@@ -174,14 +175,16 @@ pub async fn send_upgrade(
 }
 
 /// Sends `request` (origin-form target, Host set) to `authority` over an
-/// idle connection of this worker or a new one. A request a reused
-/// connection could not take (closed before it was written) is retried.
+/// idle connection of this worker or a new one; `now` is the time it is
+/// sent. A request a reused connection could not take (closed before it
+/// was written) is retried.
 pub async fn send(
     authority: &Authority,
     mut request: Request<CappedBody>,
     timeouts: PoolTimeouts,
+    now: Instant,
 ) -> Result<(Response<Incoming>, Checkout), SendError> {
-    while let Some(mut sender) = pop(authority, timeouts.idle) {
+    while let Some(mut sender) = pop(authority, timeouts.idle, now) {
         match sender.try_send_request(request).await {
             Ok(response) => {
                 return Ok((
@@ -199,7 +202,10 @@ pub async fn send(
             },
         }
     }
-    let mut sender = connect(authority, timeouts).await?;
+    // Boxed: connecting is the rare path, and its state (resolver, TCP
+    // connect, handshake) would otherwise make every request's future
+    // larger than everything else it holds.
+    let mut sender = Box::pin(connect(authority, timeouts)).await?;
     let response = sender
         .send_request(request)
         .await
@@ -221,15 +227,22 @@ pub struct PooledBody {
     inner: Incoming,
     checkout: Option<Checkout>,
     done: bool,
+    /// When the response headers came: the connection counts as idle from
+    /// then on (no clock read at the end of every body). For a body that
+    /// streams for longer than the idle timeout, that only means its
+    /// connection is closed instead of reused.
+    answered: Instant,
 }
 
 impl PooledBody {
-    /// `inner`, returning `checkout` when done.
-    pub fn new(inner: Incoming, checkout: Checkout) -> Self {
+    /// `inner`, whose headers came at `answered`, returning `checkout`
+    /// when done.
+    pub fn new(inner: Incoming, checkout: Checkout, answered: Instant) -> Self {
         PooledBody {
             inner,
             checkout: Some(checkout),
             done: false,
+            answered,
         }
     }
 }
@@ -248,8 +261,9 @@ impl Drop for PooledBody {
         else {
             return;
         };
+        let since = self.answered;
         if sender.is_ready() {
-            push(authority, sender);
+            push(authority, sender, since);
             return;
         }
         // The body is done but hyper's connection task has not yet turned
@@ -263,7 +277,7 @@ impl Drop for PooledBody {
         };
         runtime.spawn(async move {
             if let Ok(Ok(())) = tokio::time::timeout(idle, sender.ready()).await {
-                push(authority, sender);
+                push(authority, sender, since);
             }
         });
     }

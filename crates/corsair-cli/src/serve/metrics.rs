@@ -87,10 +87,14 @@ impl Metrics {
         }
     }
 
-    /// One more request in flight; the guard counts it out when dropped.
-    pub fn in_flight(&self) -> InFlight<'_> {
+    /// One more request in flight, until [`Metrics::request_ended`].
+    pub fn request_started(&self) {
         self.in_flight.fetch_add(1, Relaxed);
-        InFlight(self)
+    }
+
+    /// One request fewer in flight (answered, or dropped unanswered).
+    pub fn request_ended(&self) {
+        self.in_flight.fetch_sub(1, Relaxed);
     }
 
     /// Counts a protocol upgrade refused for its origin.
@@ -220,16 +224,6 @@ type PlainFamily<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a AtomicU64)
 /// The `# HELP` and `# TYPE` lines of a metric family.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// Counts a request out of [`Metrics::in_flight`] when dropped.
-#[derive(Debug)]
-pub struct InFlight<'a>(&'a Metrics);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Relaxed);
-    }
 }
 
 /// Counts a tunnel out of [`Metrics::tunnel_opened`]'s gauge when dropped.

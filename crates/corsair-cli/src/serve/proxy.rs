@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use http::{header, Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 use tower_service::Service;
 
 use super::body::{CappedBody, GatewayBody};
@@ -66,12 +67,27 @@ pub struct Target {
     pub max_body_bytes: u64,
 }
 
-/// Forwards requests to one route's upstream. Always ready; cloning is two
-/// `Arc` clones.
+/// Forwards requests to one route's upstream. Always ready; cloning is
+/// three `Arc` clones.
 #[derive(Debug, Clone)]
 pub struct Proxy {
     target: Arc<Target>,
     shared: Arc<Shared>,
+    /// The connection the next request comes from, for the forwarding
+    /// headers: set by the gateway on its per-request clone (cheaper than a
+    /// request extension, which allocates a map per request).
+    client: Option<Arc<ClientInfo>>,
+}
+
+/// A request ready to go upstream, and what its answer needs.
+struct Outgoing {
+    request: Request<CappedBody>,
+    /// Set when the body cap cut the request body (so a failed send is a
+    /// 413, not a 502).
+    tripped: Arc<AtomicBool>,
+    /// For a WebSocket handshake: the client's side of the switch, if
+    /// hyper offers one.
+    upgrade: Option<Option<OnUpgrade>>,
 }
 
 /// The response future of [`Proxy`].
@@ -81,23 +97,24 @@ pub type ProxyFuture =
 impl Proxy {
     /// A proxy to `target`.
     pub fn new(target: Arc<Target>, shared: Arc<Shared>) -> Self {
-        Proxy { target, shared }
-    }
-
-    async fn forward(self, request: Request<Incoming>) -> Response<GatewayBody> {
-        match self.try_forward(request).await {
-            Ok(response) => response,
-            Err(failure) => {
-                self.shared.metrics.failure(failure);
-                failure.response()
-            }
+        Proxy {
+            target,
+            shared,
+            client: None,
         }
     }
 
-    async fn try_forward(
-        &self,
-        request: Request<Incoming>,
-    ) -> Result<Response<GatewayBody>, Failure> {
+    /// Forwards the requests of `client`'s connection from now on.
+    pub fn serving(&mut self, client: Arc<ClientInfo>) {
+        self.client = Some(client);
+    }
+
+    /// Everything done to a request before it goes upstream, done in
+    /// `call` without a future: refusals (`CONNECT`, a declared body over
+    /// the limit), the target, hop-by-hop and forwarding headers, `Host`
+    /// and the body cap. Only what the send needs is moved into the
+    /// request's future, which keeps that future small.
+    fn prepare(&self, request: Request<Incoming>) -> Result<Outgoing, Failure> {
         let target = &self.target;
         if request.method() == Method::CONNECT {
             return Err(Failure::NotAProxy);
@@ -114,7 +131,6 @@ impl Proxy {
             return Err(Failure::BodyTooLarge);
         }
         let (mut parts, body) = request.into_parts();
-        let client = parts.extensions.remove::<ClientInfo>();
         // A protocol upgrade (WebSocket): its two hop-by-hop headers go on
         // to the upstream, and the client's side of the switch is kept.
         let upgrade = upgrade::requested(parts.version, &parts.headers);
@@ -124,10 +140,16 @@ impl Proxy {
         };
         // The Host header's value shares the request's bytes (no copy).
         let host = forwarded::request_host_value(&parts);
-        parts.uri = target
-            .upstream
-            .target(parts.uri.path_and_query())
-            .map_err(|_| Failure::Broken)?;
+        // Origin-form to this worker's own plain-http connections,
+        // absolute-form to the pooled https client.
+        parts.uri = match target.upstream.plain_authority() {
+            Some(_) => target
+                .upstream
+                .path(parts.uri.path_and_query())
+                .map(Uri::from),
+            None => target.upstream.target(parts.uri.path_and_query()),
+        }
+        .map_err(|_| Failure::Broken)?;
         // HTTP/1.1 to plain-http upstreams; for https the pooled client picks
         // HTTP/1.1 or HTTP/2 per upstream connection (ALPN).
         parts.version = Version::HTTP_11;
@@ -135,39 +157,56 @@ impl Proxy {
         if let Some(protocol) = &upgrade {
             upgrade::restore_headers(&mut parts.headers, protocol.clone());
         }
-        let host_text = host.as_ref().and_then(|h| h.to_str().ok());
-        if let Some(client) = &client {
-            forwarded::add_forwarded(&mut parts.headers, client, host_text);
+        if let Some(client) = &self.client {
+            forwarded::add_forwarded(&mut parts.headers, client, host.as_ref());
         }
-        let host_header = match (host_text.is_some(), target.preserve_host) {
-            (true, true) => host.clone(),
-            _ => None,
+        let host_header = match (host, target.preserve_host) {
+            (Some(host), true) if host.to_str().is_ok() => host,
+            _ => target.upstream.host_header().clone(),
         };
-        parts.headers.insert(
-            header::HOST,
-            host_header.unwrap_or_else(|| target.upstream.host_header().clone()),
-        );
+        parts.headers.insert(header::HOST, host_header);
         let tripped = Arc::new(AtomicBool::new(false));
         let body = CappedBody::new(body, target.max_body_bytes, tripped.clone());
+        Ok(Outgoing {
+            request: Request::from_parts(parts, body),
+            tripped,
+            upgrade: upgrade.map(|_| client_side),
+        })
+    }
 
+    /// Sends a prepared request and turns the upstream's answer (or its
+    /// failure) into the client's response.
+    async fn send(self, outgoing: Outgoing) -> Response<GatewayBody> {
+        match self.try_send(outgoing).await {
+            Ok(response) => response,
+            Err(failure) => self.failure(failure),
+        }
+    }
+
+    fn failure(&self, failure: Failure) -> Response<GatewayBody> {
+        self.shared.metrics.failure(failure);
+        failure.response()
+    }
+
+    async fn try_send(&self, outgoing: Outgoing) -> Result<Response<GatewayBody>, Failure> {
+        let Outgoing {
+            request,
+            tripped,
+            upgrade,
+        } = outgoing;
+        let target = &self.target;
         let start = Instant::now();
         let (response, checkout) = match target.upstream.plain_authority() {
             // Plain http: this worker's own HTTP/1.1 connections.
             Some(authority) => {
-                parts.uri = Uri::from(
-                    parts
-                        .uri
-                        .path_and_query()
-                        .cloned()
-                        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
-                );
-                let outgoing = Request::from_parts(parts, body);
                 let sent = async {
                     if upgrade.is_some() {
-                        let sent = h1pool::send_upgrade(authority, outgoing, self.shared.pool);
+                        // Boxed: the rare path (see `h1pool::send`).
+                        let sent =
+                            Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
                         sent.await.map(|response| (response, None))
                     } else {
-                        let sent = h1pool::send(authority, outgoing, self.shared.pool);
+                        let sent = h1pool::send(authority, request, self.shared.pool, start);
                         sent.await
                             .map(|(response, checkout)| (response, Some(checkout)))
                     }
@@ -185,9 +224,8 @@ impl Proxy {
                 }
             }
             None => {
-                let outgoing = Request::from_parts(parts, body);
                 let result =
-                    tokio::time::timeout(target.timeout, self.shared.client().request(outgoing))
+                    tokio::time::timeout(target.timeout, self.shared.client().request(request))
                         .await;
                 match result {
                     Err(_) => return Err(self.timed_out()),
@@ -203,10 +241,13 @@ impl Proxy {
                 }
             }
         };
-        self.shared.metrics.upstream_latency(start.elapsed());
+        let answered = Instant::now();
+        self.shared
+            .metrics
+            .upstream_latency(answered.saturating_duration_since(start));
         let mut response = response;
         let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
-        if let (true, Some(client_side)) = (switched, client_side) {
+        if let (true, Some(Some(client_side))) = (switched, upgrade) {
             let protocol = response.headers().get(header::UPGRADE).cloned();
             let upstream_side = hyper::upgrade::on(&mut response);
             upgrade::tunnel(client_side, upstream_side, self.shared.clone());
@@ -224,7 +265,7 @@ impl Proxy {
         // connection decides ours.
         parts.version = Version::HTTP_11;
         let body = match checkout {
-            Some(checkout) => GatewayBody::Pooled(PooledBody::new(body, checkout)),
+            Some(checkout) => GatewayBody::Pooled(PooledBody::new(body, checkout, answered)),
             None => GatewayBody::Upstream(body),
         };
         Ok(Response::from_parts(parts, body))
@@ -267,7 +308,12 @@ impl Service<Request<Incoming>> for Proxy {
     }
 
     fn call(&mut self, request: Request<Incoming>) -> ProxyFuture {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.forward(request).await) })
+        match self.prepare(request) {
+            Ok(outgoing) => {
+                let this = self.clone();
+                Box::pin(async move { Ok(this.send(outgoing).await) })
+            }
+            Err(failure) => Box::pin(std::future::ready(Ok(self.failure(failure)))),
+        }
     }
 }

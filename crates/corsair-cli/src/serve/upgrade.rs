@@ -44,13 +44,15 @@ pub fn requested(version: Version, headers: &HeaderMap) -> Option<HeaderValue> {
             .flat_map(|v| v.as_bytes().split(|b| *b == b','))
             .map(<[u8]>::trim_ascii)
     };
-    let connection = tokens(header::CONNECTION).any(|t| t.eq_ignore_ascii_case(b"upgrade"));
+    // `Upgrade` first: most requests have none, and then one lookup is all.
     // A protocol may carry a version after a `/`: compare the name.
     let websocket = tokens(header::UPGRADE).any(|t| {
         let name = t.split(|b| *b == b'/').next().unwrap_or(t);
         name.eq_ignore_ascii_case(b"websocket")
     });
-    (connection && websocket).then(|| HeaderValue::from_static("websocket"))
+    let requested =
+        websocket && tokens(header::CONNECTION).any(|t| t.eq_ignore_ascii_case(b"upgrade"));
+    requested.then(|| HeaderValue::from_static("websocket"))
 }
 
 /// Puts back the two headers hop-by-hop stripping removed, for the next

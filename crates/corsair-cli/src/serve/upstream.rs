@@ -60,23 +60,25 @@ impl Upstream {
     /// The target of a forwarded request: this upstream plus the request's
     /// path and query (`/` when it has none).
     pub fn target(&self, path_and_query: Option<&PathAndQuery>) -> Result<Uri, http::Error> {
-        let builder = Uri::builder()
+        Uri::builder()
             .scheme(self.scheme.clone())
-            .authority(self.authority.clone());
+            .authority(self.authority.clone())
+            .path_and_query(self.path(path_and_query)?)
+            .build()
+    }
+
+    /// The origin-form target of a forwarded request (for a plain-http
+    /// upstream's own connection): the base path plus the request's path
+    /// and query.
+    pub fn path(&self, path_and_query: Option<&PathAndQuery>) -> Result<PathAndQuery, http::Error> {
         if self.base_path.is_empty() {
             // Cloning a `PathAndQuery` shares its bytes: no copy.
-            match path_and_query {
-                Some(pq) => builder.path_and_query(pq.clone()).build(),
-                None => builder
-                    .path_and_query(PathAndQuery::from_static("/"))
-                    .build(),
-            }
-        } else {
-            let pq = path_and_query.map(PathAndQuery::as_str).unwrap_or("/");
-            builder
-                .path_and_query(format!("{}{pq}", self.base_path))
-                .build()
+            return Ok(path_and_query
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")));
         }
+        let pq = path_and_query.map(PathAndQuery::as_str).unwrap_or("/");
+        Ok(PathAndQuery::try_from(format!("{}{pq}", self.base_path))?)
     }
 
     /// The authority of a plain-http upstream (`None` for https): the key
