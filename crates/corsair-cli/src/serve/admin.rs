@@ -38,11 +38,7 @@ fn answer(metrics: &Metrics, request: &Request<Incoming>) -> Response<GatewayBod
 }
 
 /// Serves the admin endpoints until `stop` turns true.
-pub async fn run(
-    listener: TcpListener,
-    metrics: Arc<super::proxy::Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn run(listener: TcpListener, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -51,10 +47,10 @@ pub async fn run(
             },
             _ = super::server::stopped(&mut stop) => return,
         };
-        let shared = metrics.clone();
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
-                let response = answer(&shared.metrics, &req);
+                let response = answer(&metrics, &req);
                 async move { Ok::<_, Infallible>(response) }
             });
             let _ = hyper::server::conn::http1::Builder::new()

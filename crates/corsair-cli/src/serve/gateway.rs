@@ -47,7 +47,9 @@ impl Snapshot {
     pub fn new(settings: Settings, shared: &Arc<Shared>) -> Snapshot {
         let ready = |route: &Route| {
             let target = Arc::new(Target {
-                upstream: route.upstream.clone(),
+                // This worker's own copy, not sharing the bytes (and their
+                // reference count) with the other workers'.
+                upstream: route.upstream.unshared(),
                 preserve_host: settings.preserve_host,
                 timeout: settings.timeouts.upstream,
                 max_body_bytes: settings.max_body_bytes,
@@ -75,12 +77,13 @@ impl Snapshot {
     }
 }
 
-/// The state every connection shares.
+/// The state the connections of one worker share (each worker has its own
+/// copy, swapped together on reload).
 #[derive(Debug)]
 pub struct State {
     /// The config in force.
     pub snapshot: ArcSwap<Snapshot>,
-    /// The client and metrics.
+    /// The worker's client, and the metrics.
     pub shared: Arc<Shared>,
 }
 
@@ -109,7 +112,8 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
     fn call(&self, request: Request<Incoming>) -> GatewayFuture {
         // The clock is read for the access log only.
         let start = access_log::enabled().then(Instant::now);
-        let snapshot = self.state.snapshot.load_full();
+        // A guard, not a clone: no reference count is touched.
+        let snapshot = self.state.snapshot.load();
         let host = request
             .uri()
             .authority()

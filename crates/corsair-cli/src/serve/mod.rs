@@ -198,24 +198,25 @@ async fn serve(
     };
     let hangup = signal(SignalKind::hangup()).ok();
     let workers = worker_count();
-    let mut clients = Vec::with_capacity(workers);
+    let metrics = Arc::new(Metrics::new(workers));
+    // Each worker gets its own client, snapshot and reference counts.
+    let mut shared = Vec::with_capacity(workers);
     for _ in 0..workers {
         match client::build(&settings.timeouts) {
-            Ok(c) => clients.push(c),
+            Ok(client) => shared.push(Arc::new(Shared {
+                client,
+                pool: h1pool::PoolTimeouts {
+                    connect: settings.timeouts.connect,
+                    idle: settings.timeouts.idle,
+                },
+                metrics: metrics.clone(),
+            })),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
         }
     }
-    let shared = Arc::new(Shared {
-        clients,
-        pool: h1pool::PoolTimeouts {
-            connect: settings.timeouts.connect,
-            idle: settings.timeouts.idle,
-        },
-        metrics: Metrics::default(),
-    });
     let listener = match TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -247,21 +248,27 @@ async fn serve(
         upstream = settings.fallback.upstream.as_str(),
         "listening on {scheme}://{listen}"
     );
-    let state = Arc::new(State {
-        snapshot: ArcSwap::from_pointee(Snapshot::new(settings, &shared)),
-        shared: shared.clone(),
-    });
+    let states: Vec<Arc<State>> = shared
+        .into_iter()
+        .map(|shared| {
+            Arc::new(State {
+                snapshot: ArcSwap::from_pointee(Snapshot::new(settings.clone(), &shared)),
+                shared,
+            })
+        })
+        .collect();
     if let Some(admin) = admin {
         if let Ok(addr) = admin.local_addr() {
             tracing::info!(target: "corsair::server", "admin on http://{addr} (/metrics, /healthz)");
         }
-        tokio::spawn(admin::run(admin, shared.clone(), stop_rx.clone()));
+        tokio::spawn(admin::run(admin, metrics.clone(), stop_rx.clone()));
     }
     match source {
         Some((source, text)) => {
             tokio::spawn(reload::watch(
                 source,
-                state.clone(),
+                states.clone(),
+                metrics.clone(),
                 text,
                 hangup,
                 stop_rx.clone(),
@@ -282,7 +289,7 @@ async fn serve(
     // requests and its upstream connections live on one thread.
     let mut senders = Vec::with_capacity(workers);
     let mut done = Vec::with_capacity(workers);
-    for index in 0..workers {
+    for (index, state) in states.iter().enumerate() {
         let (tx, rx) = mpsc::unbounded_channel();
         senders.push(tx);
         let (done_tx, done_rx) = oneshot::channel();
@@ -291,7 +298,7 @@ async fn serve(
         let spawned = std::thread::Builder::new()
             .name(format!("corsair-worker-{index}"))
             .spawn(move || {
-                Shared::enter_worker(index);
+                Metrics::enter_worker(index);
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build();

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use super::config::GatewayFile;
 use super::gateway::{Snapshot, State};
+use super::metrics::Metrics;
 use super::settings::{self, Settings};
 use super::Overrides;
 
@@ -60,10 +61,13 @@ fn restart_needed(old: &Settings, new: &Settings) -> Vec<&'static str> {
 }
 
 /// Validates `text` and, if valid, swaps it in. Returns whether it was.
-fn apply(source: &Source, state: &State, text: &str, why: &str) -> bool {
+fn apply(source: &Source, states: &[Arc<State>], metrics: &Metrics, text: &str, why: &str) -> bool {
+    let Some(first) = states.first() else {
+        return false;
+    };
     match source.load(text) {
         Ok(new) => {
-            let current = state.snapshot.load();
+            let current = first.snapshot.load();
             let keys = restart_needed(&current.settings, &new);
             if !keys.is_empty() {
                 tracing::warn!(target: TARGET, "{} changed: restart the gateway to apply (the rest of the config is applied now)", keys.join(", "));
@@ -71,15 +75,17 @@ fn apply(source: &Source, state: &State, text: &str, why: &str) -> bool {
             for w in new.warnings() {
                 tracing::warn!(target: TARGET, "{w}");
             }
-            state
-                .snapshot
-                .store(Arc::new(Snapshot::new(new, &state.shared)));
-            state.shared.metrics.reload(true);
+            // Every worker its own snapshot (see `Shared`).
+            for state in states {
+                let snapshot = Snapshot::new(new.clone(), &state.shared);
+                state.snapshot.store(Arc::new(snapshot));
+            }
+            metrics.reload(true);
             tracing::info!(target: TARGET, path = %source.path.display(), "config reloaded ({why})");
             true
         }
         Err(problems) => {
-            state.shared.metrics.reload(false);
+            metrics.reload(false);
             tracing::error!(target: TARGET, path = %source.path.display(), "config NOT reloaded ({why}): {} problem(s); the previous config stays in force", problems.len());
             for p in problems {
                 tracing::error!(target: TARGET, "{p}");
@@ -92,7 +98,8 @@ fn apply(source: &Source, state: &State, text: &str, why: &str) -> bool {
 /// Watches for SIGHUP and file changes until `stop` turns true.
 pub async fn watch(
     source: Source,
-    state: Arc<State>,
+    states: Vec<Arc<State>>,
+    metrics: Arc<Metrics>,
     mut loaded: String,
     mut hangup: Option<Signal>,
     mut stop: watch::Receiver<bool>,
@@ -109,7 +116,7 @@ pub async fn watch(
             Ok(t) => t,
             Err(e) => {
                 if forced {
-                    state.shared.metrics.reload(false);
+                    metrics.reload(false);
                     tracing::error!(target: TARGET, "SIGHUP: cannot read {}: {e}; the previous config stays in force", source.path.display());
                 }
                 continue;
@@ -122,7 +129,8 @@ pub async fn watch(
         // once, not every second.
         apply(
             &source,
-            &state,
+            &states,
+            &metrics,
             &text,
             if forced { "SIGHUP" } else { "file changed" },
         );

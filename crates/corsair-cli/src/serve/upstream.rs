@@ -92,6 +92,12 @@ impl Upstream {
         &self.host_header
     }
 
+    /// A copy sharing no bytes with `self` (`clone` would share the
+    /// reference-counted buffers of the authority and `Host` value).
+    pub fn unshared(&self) -> Upstream {
+        Upstream::parse(&self.display).unwrap_or_else(|_| self.clone())
+    }
+
     /// The URL as configured, for logs.
     pub fn as_str(&self) -> &str {
         &self.display
@@ -101,6 +107,24 @@ impl Upstream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unshared_copy_is_the_same_upstream() {
+        for text in [
+            "http://127.0.0.1:3000",
+            "https://api.internal/v1/",
+            "http://[::1]:8080/a",
+        ] {
+            let up = Upstream::parse(text).unwrap();
+            let copy = up.unshared();
+            assert_eq!(copy, up);
+            // Its own bytes, not the original's.
+            assert_ne!(
+                copy.host_header().as_bytes().as_ptr(),
+                up.host_header().as_bytes().as_ptr()
+            );
+        }
+    }
 
     #[test]
     fn targets_keep_the_upstream_and_take_only_path_and_query() {
