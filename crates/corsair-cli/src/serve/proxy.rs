@@ -19,7 +19,7 @@ use super::body::{CappedBody, GatewayBody};
 use super::client::UpstreamClient;
 use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
-use super::h1pool::{self, PoolTimeouts, PooledBody, SendError};
+use super::h1pool::{self, Checkout, PoolTimeouts, PooledBody, SendError};
 use super::metrics::Metrics;
 use super::upgrade;
 use super::upstream::Upstream;
@@ -159,12 +159,54 @@ impl Proxy {
     }
 
     /// Sends a prepared request and turns the upstream's answer (or its
-    /// failure) into the client's response.
-    async fn send(self, outgoing: Outgoing) -> Response<GatewayBody> {
-        match self.try_send(outgoing).await {
-            Ok(response) => response,
-            Err(failure) => self.failure(failure),
-        }
+    /// failure) into the client's response. One `async fn` whose only
+    /// large part is the send's own future: each further layer of `async`
+    /// would hold (and copy) the request once more.
+    async fn send(self, outgoing: Outgoing) -> Result<Response<GatewayBody>, Infallible> {
+        let Outgoing {
+            request,
+            tripped,
+            upgrade,
+        } = outgoing;
+        let start = Instant::now();
+        let timeout = self.target.timeout;
+        let sent = match (self.target.upstream.plain_authority(), &upgrade) {
+            // Plain http: this worker's own HTTP/1.1 connections.
+            (Some(authority), None) => {
+                let sent = h1pool::send(authority, request, self.shared.pool, start);
+                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                    sent.map(|(response, checkout)| (response, Some(checkout)))
+                        .map_err(SendFailure::Pool)
+                })
+            }
+            // Boxed: the rare path (see `h1pool::send`).
+            (Some(authority), Some(_)) => {
+                let sent = Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
+                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                    sent.map(|response| (response, None))
+                        .map_err(SendFailure::Pool)
+                })
+            }
+            // https: the worker's pooled client (HTTP/1.1 or HTTP/2 by ALPN).
+            (None, _) => {
+                let sent = self.shared.client.request(request);
+                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                    sent.map(|response| (response, None))
+                        .map_err(SendFailure::Client)
+                })
+            }
+        };
+        let failure = match sent {
+            Ok(Ok((response, checkout))) => {
+                return Ok(self.answer(response, checkout, upgrade, start));
+            }
+            Err(_) => self.timed_out(),
+            Ok(Err(e)) => {
+                let (failure, chain) = e.classify();
+                self.failed(failure, &tripped, &chain)
+            }
+        };
+        Ok(self.failure(failure))
     }
 
     fn failure(&self, failure: Failure) -> Response<GatewayBody> {
@@ -172,63 +214,21 @@ impl Proxy {
         failure.response()
     }
 
-    async fn try_send(&self, outgoing: Outgoing) -> Result<Response<GatewayBody>, Failure> {
-        let Outgoing {
-            request,
-            tripped,
-            upgrade,
-        } = outgoing;
-        let target = &self.target;
-        let start = Instant::now();
-        let (response, checkout) = match target.upstream.plain_authority() {
-            // Plain http: this worker's own HTTP/1.1 connections.
-            Some(authority) => {
-                let sent = async {
-                    if upgrade.is_some() {
-                        // Boxed: the rare path (see `h1pool::send`).
-                        let sent =
-                            Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
-                        sent.await.map(|response| (response, None))
-                    } else {
-                        let sent = h1pool::send(authority, request, self.shared.pool, start);
-                        sent.await
-                            .map(|(response, checkout)| (response, Some(checkout)))
-                    }
-                };
-                match tokio::time::timeout(target.timeout, sent).await {
-                    Err(_) => return Err(self.timed_out()),
-                    Ok(Err(e)) => {
-                        let (failure, chain) = match &e {
-                            SendError::Connect(e) => (Failure::Connect, error_chain(&**e)),
-                            SendError::Request(e) => (Failure::Broken, error_chain(e)),
-                        };
-                        return Err(self.failed(failure, &tripped, &chain));
-                    }
-                    Ok(Ok(sent)) => sent,
-                }
-            }
-            None => {
-                let result =
-                    tokio::time::timeout(target.timeout, self.shared.client.request(request)).await;
-                match result {
-                    Err(_) => return Err(self.timed_out()),
-                    Ok(Err(e)) => {
-                        let failure = if e.is_connect() {
-                            Failure::Connect
-                        } else {
-                            Failure::Broken
-                        };
-                        return Err(self.failed(failure, &tripped, &error_chain(&e)));
-                    }
-                    Ok(Ok(response)) => (response, None),
-                }
-            }
-        };
+    /// The client's response to the upstream's `response`: hop-by-hop
+    /// headers removed, and the body handing its connection back to the
+    /// pool at its end; after a `101` to a WebSocket handshake, the
+    /// tunnel between the two connections set up.
+    fn answer(
+        &self,
+        mut response: Response<Incoming>,
+        checkout: Option<Checkout>,
+        upgrade: Option<Option<OnUpgrade>>,
+        start: Instant,
+    ) -> Response<GatewayBody> {
         let answered = Instant::now();
         self.shared
             .metrics
             .upstream_latency(answered.saturating_duration_since(start));
-        let mut response = response;
         let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
         if let (true, Some(Some(client_side))) = (switched, upgrade) {
             let protocol = response.headers().get(header::UPGRADE).cloned();
@@ -240,7 +240,7 @@ impl Proxy {
                 upgrade::restore_headers(&mut parts.headers, protocol);
             }
             parts.version = Version::HTTP_11;
-            return Ok(Response::from_parts(parts, GatewayBody::Empty));
+            return Response::from_parts(parts, GatewayBody::Empty);
         }
         let (mut parts, body) = response.into_parts();
         forwarded::strip_hop_by_hop(&mut parts.headers);
@@ -251,7 +251,7 @@ impl Proxy {
             Some(checkout) => GatewayBody::Pooled(PooledBody::new(body, checkout, answered)),
             None => GatewayBody::Upstream(body),
         };
-        Ok(Response::from_parts(parts, body))
+        Response::from_parts(parts, body)
     }
 
     fn timed_out(&self) -> Failure {
@@ -266,6 +266,26 @@ impl Proxy {
         }
         tracing::warn!(target: "corsair::upstream", upstream = self.target.upstream.as_str(), error = %chain, "{}", failure.code());
         failure
+    }
+}
+
+/// Why a send got no response, from either client.
+enum SendFailure {
+    /// The worker's plain-http pool.
+    Pool(SendError),
+    /// The https client.
+    Client(hyper_util::client::legacy::Error),
+}
+
+impl SendFailure {
+    /// The failure to answer with, and the error chain for the log.
+    fn classify(&self) -> (Failure, String) {
+        match self {
+            SendFailure::Pool(SendError::Connect(e)) => (Failure::Connect, error_chain(&**e)),
+            SendFailure::Pool(SendError::Request(e)) => (Failure::Broken, error_chain(e)),
+            SendFailure::Client(e) if e.is_connect() => (Failure::Connect, error_chain(e)),
+            SendFailure::Client(e) => (Failure::Broken, error_chain(e)),
+        }
     }
 }
 
@@ -292,10 +312,7 @@ impl Service<Request<Incoming>> for Proxy {
 
     fn call(&mut self, request: Request<Incoming>) -> ProxyFuture {
         match self.prepare(request) {
-            Ok(outgoing) => {
-                let this = self.clone();
-                Box::pin(async move { Ok(this.send(outgoing).await) })
-            }
+            Ok(outgoing) => Box::pin(self.clone().send(outgoing)),
             Err(failure) => Box::pin(std::future::ready(Ok(self.failure(failure)))),
         }
     }
