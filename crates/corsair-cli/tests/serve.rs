@@ -591,6 +591,66 @@ async fn slow_upstream_gives_504_with_cors() {
     assert_eq!(get(&gw.url("/slow?ms=10"), Some(APP)).await.status, 200);
 }
 
+/// Writes `head`, then (when `trickle`) one more header byte every 200 ms
+/// (slowloris), and reads until the gateway closes the connection: how
+/// long that took, and what it sent.
+fn held_open(port: u16, head: &'static [u8], trickle: bool) -> (Duration, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let start = Instant::now();
+    s.write_all(head).unwrap();
+    if trickle {
+        let mut writer = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            while writer.write_all(b"x").is_ok() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // A reset after the close is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the gateway kept the connection open: {e}"),
+        }
+    }
+    (start.elapsed(), String::from_utf8_lossy(&out).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_trickling_clients_are_cut_off_after_the_idle_timeout() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "[timeouts]\nidle = \"1s\"", POLICY));
+    let gw = Gateway::with_config(&file);
+    let port = gw.port;
+    let trickling = std::thread::spawn(move || {
+        held_open(port, b"GET /a HTTP/1.1\r\nHost: a\r\nX-Slow: ", true)
+    });
+    let idle =
+        std::thread::spawn(move || held_open(port, b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n", false));
+    // A head that keeps coming, a byte at a time, never ends: the deadline
+    // is for the whole head, so the trickle does not move it.
+    let (elapsed, out) = trickling.join().unwrap();
+    assert!(!out.contains(" 200 "), "{out}");
+    assert!(
+        elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(5),
+        "trickling client cut off after {elapsed:?}"
+    );
+    // A kept-alive connection answered and then left idle.
+    let (elapsed, out) = idle.join().unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(
+        elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(5),
+        "idle client cut off after {elapsed:?}"
+    );
+    // Clients that keep talking are not.
+    assert_eq!(get(&gw.url("/a"), Some(APP)).await.status, 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_under_load_drops_nothing_and_applies_the_new_policy() {
     let up = start_upstream("a").await;

@@ -32,6 +32,7 @@ mod proxy;
 mod reload;
 mod server;
 mod settings;
+mod timer;
 mod tls;
 mod upgrade;
 mod upstream;

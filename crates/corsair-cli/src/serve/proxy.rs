@@ -21,6 +21,7 @@ use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
 use super::h1pool::{self, Checkout, PoolTimeouts, PooledBody, SendError};
 use super::metrics::Metrics;
+use super::timer;
 use super::upgrade;
 use super::upstream::Upstream;
 
@@ -174,7 +175,7 @@ impl Proxy {
             // Plain http: this worker's own HTTP/1.1 connections.
             (Some(authority), None) => {
                 let sent = h1pool::send(authority, request, self.shared.pool, start);
-                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                timer::timeout(start, timeout, sent).await.map(|sent| {
                     sent.map(|(response, checkout)| (response, Some(checkout)))
                         .map_err(SendFailure::Pool)
                 })
@@ -182,7 +183,7 @@ impl Proxy {
             // Boxed: the rare path (see `h1pool::send`).
             (Some(authority), Some(_)) => {
                 let sent = Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
-                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                timer::timeout(start, timeout, sent).await.map(|sent| {
                     sent.map(|response| (response, None))
                         .map_err(SendFailure::Pool)
                 })
@@ -190,7 +191,7 @@ impl Proxy {
             // https: the worker's pooled client (HTTP/1.1 or HTTP/2 by ALPN).
             (None, _) => {
                 let sent = self.shared.client.request(request);
-                tokio::time::timeout(timeout, sent).await.map(|sent| {
+                timer::timeout(start, timeout, sent).await.map(|sent| {
                     sent.map(|response| (response, None))
                         .map_err(SendFailure::Client)
                 })

@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::forwarded::ClientInfo;
 use super::gateway::{Gateway, State};
+use super::timer::{self, CoarseTimer};
 
 /// The largest request head (request line and headers) accepted; bigger
 /// ones get 431 on HTTP/1.1.
@@ -28,7 +29,7 @@ fn builder(idle: Duration) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
+        .timer(CoarseTimer)
         .header_read_timeout(idle)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
@@ -90,6 +91,9 @@ pub async fn serve(
 ) -> bool {
     let builder = Arc::new(builder(idle));
     let graceful = GracefulShutdown::new();
+    // The clock of this worker's header-read and upstream timeouts; ends
+    // with the runtime.
+    tokio::spawn(timer::drive());
     loop {
         let (stream, peer) = tokio::select! {
             accepted = incoming.recv() => match accepted {
