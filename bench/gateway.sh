@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark `corsair serve` against nginx doing the same CORS job, with wrk.
 #
-#   bench/gateway.sh            # 10 s per run
-#   DURATION=5s bench/gateway.sh
+#   bench/gateway.sh            # 3 interleaved rounds, 10 s per run
+#   DURATION=5s ROUNDS=5 bench/gateway.sh
 #   CORSAIR_BIN=/path/to/corsair bench/gateway.sh   # a prebuilt binary (A/B runs)
 #   TARGETS="corsair nginx" bench/gateway.sh       # a subset of the rows
 #
@@ -34,6 +34,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-256}
 ORIGIN=https://app.example.com
@@ -73,12 +74,16 @@ cleanup() {
 trap cleanup EXIT
 
 # Ports below the ephemeral range, so wrk's own connections never hold them.
-free_port() { python3 -c 'import socket,random
-while True:
+# Six distinct free ports.
+read -r UP CS CL NG FL FS < <(python3 -c 'import socket, random
+ports = []
+while len(ports) < 6:
     p = random.randint(20000, 32000); s = socket.socket()
-    try: s.bind(("127.0.0.1", p)); print(p); break
-    except OSError: pass'; }
-UP=$(free_port); CS=$(free_port); NG=$(free_port); FL=$(free_port); FS=$(free_port)
+    try: s.bind(("127.0.0.1", p))
+    except OSError: continue
+    finally: s.close()
+    if p not in ports: ports.append(p)
+print(*ports)')
 
 # nginx runs in the foreground as an unprivileged user (nobody when the
 # script runs as root), with every path inside $TMP.
@@ -178,12 +183,12 @@ wait_port() {
   for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
   echo "error: nothing listening on port $1" >&2; exit 1
 }
-start_corsair() {
-  TOKIO_WORKER_THREADS=2 "$CORSAIR" serve --config "$TMP/corsair.toml" "$@" 2>"$TMP/corsair.log" & CORSAIR_PID=$!
+start_corsair() { # port, then flags
+  local port=$1; shift
+  TOKIO_WORKER_THREADS=2 "$CORSAIR" serve --config "$TMP/corsair.toml" --listen "127.0.0.1:$port" "$@" 2>"$TMP/corsair-$port.log" & CORSAIR_PID=$!
   PIDS+=($CORSAIR_PID)
-  wait_port "$CS"
+  wait_port "$port"
 }
-stop_corsair() { kill "$CORSAIR_PID"; wait "$CORSAIR_PID" 2>/dev/null || true; }
 
 cat > "$TMP/preflight.lua" <<LUA
 wrk.method = "OPTIONS"
@@ -237,41 +242,72 @@ run() { # label url lua|- pid... (the measured server's processes, for the CPU c
   printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$rps" "$p50" "$p99" "${cpu:--}" "${errs:-none}"
 }
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk, proxy and upstream"
-echo
-echo "| target, request | requests/s | p50 | p99 | server CPU µs/request | errors |"
-echo "|---|---|---|---|---|---|"
-if want upstream; then
-  run "upstream directly, GET" "http://127.0.0.1:$UP/" - "$UP_PID"
-  run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua" "$UP_PID"
-fi
-
+# Every server is started once, then ROUNDS rounds each measure every row
+# in turn: on a shared VM the machine's speed drifts from minute to minute,
+# and interleaving spreads the drift over all rows alike. Each cell of the
+# table is the median over the rounds.
 if want corsair; then
-  start_corsair --log-level warn
+  start_corsair "$CS" --log-level warn; CS_PID=$CORSAIR_PID
   check "http://127.0.0.1:$CS/" GET 200; check "http://127.0.0.1:$CS/" OPTIONS 204
-  run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/" - "$CORSAIR_PID"
-  run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua" "$CORSAIR_PID"
-  stop_corsair
 fi
-
+if want corsair-log; then
+  start_corsair "$CL" --log-level info --log-format json; CL_PID=$CORSAIR_PID
+fi
 if want nginx; then
   check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
-  run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/" - "$NG_PID"
-  run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua" "$NG_PID"
 fi
-
 if want floor; then
   TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FL" "127.0.0.1:$UP" & FL_PID=$!; PIDS+=($FL_PID)
   TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FS" static & FS_PID=$!; PIDS+=($FS_PID)
   wait_port "$FL"; wait_port "$FS"
   check "http://127.0.0.1:$FL/" GET 200; check "http://127.0.0.1:$FS/" OPTIONS 204
-  run "hyper floor, GET (pass-through, no CORS)" "http://127.0.0.1:$FL/" - "$FL_PID"
-  run "hyper floor, preflight (fixed 204)" "http://127.0.0.1:$FS/" "$TMP/preflight.lua" "$FS_PID"
-  kill "$FL_PID" "$FS_PID"
 fi
 
-if want corsair-log; then
-  start_corsair --log-level info --log-format json
-  run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CS/" - "$CORSAIR_PID"
-  stop_corsair
-fi
+RESULTS=$TMP/results
+for round in $(seq "$ROUNDS"); do
+  echo "round $round of $ROUNDS" >&2
+  if want upstream; then
+    run "upstream directly, GET" "http://127.0.0.1:$UP/" - "$UP_PID"
+    run "upstream directly, OPTIONS" "http://127.0.0.1:$UP/" "$TMP/preflight.lua" "$UP_PID"
+  fi
+  if want corsair; then
+    run "corsair serve, GET (allowed origin)" "http://127.0.0.1:$CS/" - "$CS_PID"
+    run "corsair serve, preflight (allowed)" "http://127.0.0.1:$CS/" "$TMP/preflight.lua" "$CS_PID"
+  fi
+  if want nginx; then
+    run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/" - "$NG_PID"
+    run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua" "$NG_PID"
+  fi
+  if want floor; then
+    run "hyper floor, GET (pass-through, no CORS)" "http://127.0.0.1:$FL/" - "$FL_PID"
+    run "hyper floor, preflight (fixed 204)" "http://127.0.0.1:$FS/" "$TMP/preflight.lua" "$FS_PID"
+  fi
+  if want corsair-log; then
+    run "corsair serve + JSON access log, GET" "http://127.0.0.1:$CL/" - "$CL_PID"
+  fi
+done > "$RESULTS"
+
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk, proxy and upstream; medians of $ROUNDS interleaved rounds"
+echo
+echo "| target, request | requests/s | p50 | p99 | server CPU µs/request | errors |"
+echo "|---|---|---|---|---|---|"
+python3 - "$RESULTS" <<'PY'
+import statistics, sys
+def ms(text):  # wrk prints 950.00us, 4.50ms or 1.20s
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float("nan")
+rows = {}
+for line in open(sys.argv[1]):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 6:
+        rows.setdefault(cells[0], []).append(cells)
+for label, runs in rows.items():
+    med = lambda i, f=float: statistics.median(f(r[i]) for r in runs)
+    cpu = [r[4] for r in runs if r[4] != "-"]
+    errors = "; ".join(sorted({r[5] for r in runs if r[5] != "none"})) or "none"
+    print("| %s | %.1fk | %.2fms | %.2fms | %s | %s |" % (
+        label, med(1) / 1000, med(2, ms), med(3, ms),
+        "%.1f" % statistics.median(map(float, cpu)) if cpu else "-", errors))
+PY

@@ -21,6 +21,7 @@ mod args;
 mod body;
 mod client;
 mod config;
+mod drain;
 mod duration;
 mod failure;
 mod forwarded;

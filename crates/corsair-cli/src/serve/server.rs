@@ -5,15 +5,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
+use super::drain::{self, h2c_preface, Conn, Tracked};
 use super::forwarded::ClientInfo;
 use super::gateway::{Gateway, State};
 use super::timer::{self, CoarseTimer};
@@ -24,21 +24,43 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The connection builder: HTTP/1.1 and HTTP/2 with the gateway's limits.
-fn builder(idle: Duration) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(CoarseTimer)
-        .header_read_timeout(idle)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(idle))
-        .max_header_list_size(MAX_HEAD_BYTES as u32);
-    builder
+/// The connection builders, HTTP/1.1 and HTTP/2, with the gateway's
+/// limits.
+struct Builders {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    fn new(idle: Duration) -> Builders {
+        let mut h1 = http1::Builder::new();
+        h1.timer(CoarseTimer)
+            .header_read_timeout(idle)
+            // The head's own limit, checked once it is parsed: the buffer
+            // limit alone lets a larger head through when it arrives in
+            // one read.
+            .max_header_size(MAX_HEAD_BYTES)
+            .max_buf_size(MAX_HEAD_BYTES)
+            .keep_alive(true);
+        let mut h2 = http2::Builder::new(TokioExecutor::new());
+        h2.timer(TokioTimer::new())
+            .keep_alive_interval(Some(idle))
+            .max_header_list_size(MAX_HEAD_BYTES as u32);
+        Builders { h1, h2 }
+    }
+
+    /// Serves `io` over HTTP/2 when `h2`, else HTTP/1.1 (with upgrades),
+    /// counted in this worker's registry for graceful shutdown.
+    fn serve<I>(&self, io: I, service: Gateway, h2: bool) -> Tracked<I>
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        Tracked::new(if h2 {
+            Conn::H2(self.h2.serve_connection(io, service))
+        } else {
+            Conn::H1(self.h1.serve_connection(io, service).with_upgrades())
+        })
+    }
 }
 
 /// An accepted connection handed to a worker.
@@ -86,11 +108,10 @@ pub async fn serve(
     state: Arc<State>,
     tls: Option<TlsAcceptor>,
     idle: Duration,
-    drain: Duration,
+    drain_time: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> bool {
-    let builder = Arc::new(builder(idle));
-    let graceful = GracefulShutdown::new();
+    let builders = Arc::new(Builders::new(idle));
     // The clock of this worker's header-read and upstream timeouts; ends
     // with the runtime.
     tokio::spawn(timer::drive());
@@ -105,18 +126,22 @@ pub async fn serve(
         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
             continue;
         };
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let builders = builders.clone();
         let state = state.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        let local = async move {
             let client = ClientInfo::new(peer, tls.is_some());
             let service = Gateway::new(state, client);
             let result = match tls {
                 None => {
-                    let conn =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(conn).await
+                    // HTTP/2 with prior knowledge (h2c) or HTTP/1.1; a
+                    // client that sends nothing decisive within the idle
+                    // timeout is dropped.
+                    let h2 = timer::timeout(Instant::now(), idle, h2c_preface(&stream)).await;
+                    let Ok(Ok(h2)) = h2 else {
+                        return;
+                    };
+                    builders.serve(TokioIo::new(stream), service, h2).await
                 }
                 Some(acceptor) => {
                     let handshake =
@@ -129,18 +154,19 @@ pub async fn serve(
                         }
                         Err(_) => return,
                     };
-                    let conn =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(conn).await
+                    // The protocol the TLS handshake agreed on (ALPN).
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    builders.serve(TokioIo::new(stream), service, h2).await
                 }
             };
             if let Err(e) = result {
                 tracing::debug!(target: "corsair::server", %peer, "connection ended: {e}");
             }
-        });
+        };
+        tokio::spawn(local);
     }
     drop(incoming);
-    tokio::time::timeout(drain, graceful.shutdown())
+    tokio::time::timeout(drain_time, drain::drain())
         .await
         .is_ok()
 }
