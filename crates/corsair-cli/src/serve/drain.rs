@@ -25,6 +25,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpStream;
 
 use super::gateway::Gateway;
+use super::slots::{refresh, Slots};
 
 /// The HTTP/2 connection preface (RFC 9113 §3.4), which a client speaking
 /// HTTP/2 with prior knowledge (h2c) sends first.
@@ -89,9 +90,9 @@ impl<I: Read + Write + Unpin + Send + 'static> Future for Conn<I> {
 struct Registry {
     /// Set once by [`drain`]: connections finish what they have and close.
     draining: bool,
-    /// The wakers of the live connections (`None`: a free slot).
-    wakers: Vec<Option<Waker>>,
-    free: Vec<usize>,
+    /// The wakers of the live connections polled so far.
+    wakers: Slots<Waker>,
+    /// The live connections (counted from their start, before any poll).
     live: usize,
     /// [`drain`]'s waker, woken when the last connection ends.
     drained: Option<Waker>,
@@ -132,26 +133,11 @@ impl<I: Read + Write + Unpin + Send + 'static> Future for Tracked<I> {
             if !r.draining {
                 match this.slot {
                     Some(i) => {
-                        if let Some(Some(w)) = r.wakers.get_mut(i) {
-                            if !w.will_wake(cx.waker()) {
-                                *w = cx.waker().clone();
-                            }
+                        if let Some(w) = r.wakers.get_mut(i) {
+                            refresh(w, cx.waker());
                         }
                     }
-                    None => {
-                        let waker = Some(cx.waker().clone());
-                        let i = match r.free.pop() {
-                            Some(i) => {
-                                r.wakers[i] = waker;
-                                i
-                            }
-                            None => {
-                                r.wakers.push(waker);
-                                r.wakers.len() - 1
-                            }
-                        };
-                        this.slot = Some(i);
-                    }
+                    None => this.slot = Some(r.wakers.insert(cx.waker().clone())),
                 }
             }
             r.draining
@@ -172,11 +158,7 @@ impl<I: Read + Write + Unpin + Send + 'static> Drop for Tracked<I> {
                 return;
             };
             if let Some(i) = self.slot {
-                if let Some(w) = r.wakers.get_mut(i) {
-                    if w.take().is_some() {
-                        r.free.push(i);
-                    }
-                }
+                r.wakers.remove(i);
             }
             r.live = r.live.saturating_sub(1);
             if r.live == 0 {
@@ -194,8 +176,7 @@ pub async fn drain() {
     let wakers: Vec<Waker> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.draining = true;
-        r.free.clear();
-        r.wakers.drain(..).flatten().collect()
+        r.wakers.take_all()
     });
     for w in wakers {
         w.wake();

@@ -33,6 +33,7 @@ mod proxy;
 mod reload;
 mod server;
 mod settings;
+mod slots;
 mod timer;
 mod tls;
 mod upgrade;

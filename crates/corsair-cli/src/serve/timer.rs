@@ -30,67 +30,27 @@ use std::time::{Duration, Instant};
 
 use hyper::rt::{Sleep, Timer};
 
+use super::slots::{refresh, Slots};
+
 /// How often [`drive`] wakes the expired sleeps: the most a deadline can be
 /// late.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// The pending deadlines of one thread.
-#[derive(Default)]
-struct Slab {
-    entries: Vec<Option<(Instant, Waker)>>,
-    free: Vec<usize>,
-}
+/// The pending deadlines of one thread, and the tasks to wake.
+type Pending = Slots<(Instant, Waker)>;
 
-impl Slab {
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
-        match self.free.pop() {
-            Some(i) => {
-                self.entries[i] = Some((deadline, waker));
-                i
-            }
-            None => {
-                self.entries.push(Some((deadline, waker)));
-                self.entries.len() - 1
-            }
-        }
-    }
-
-    fn update(&mut self, i: usize, deadline: Instant, waker: &Waker) {
-        if let Some(Some((d, w))) = self.entries.get_mut(i) {
-            *d = deadline;
-            if !w.will_wake(waker) {
-                *w = waker.clone();
-            }
-        }
-    }
-
-    fn remove(&mut self, i: usize) {
-        if let Some(entry) = self.entries.get_mut(i) {
-            if entry.take().is_some() {
-                self.free.push(i);
-            }
-        }
-    }
-
-    /// The wakers of the sleeps due at `now` (they stay registered until
-    /// dropped: a woken sleep finds its deadline passed when polled).
-    fn due(&self, now: Instant) -> Vec<Waker> {
-        self.entries
-            .iter()
-            .flatten()
-            .filter(|(deadline, _)| *deadline <= now)
-            .map(|(_, waker)| waker.clone())
-            .collect()
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.entries.len() - self.free.len()
-    }
+/// The wakers of the sleeps due at `now` (they stay registered until
+/// dropped: a woken sleep finds its deadline passed when polled).
+fn due(pending: &Pending, now: Instant) -> Vec<Waker> {
+    pending
+        .iter()
+        .filter(|(deadline, _)| *deadline <= now)
+        .map(|(_, waker)| waker.clone())
+        .collect()
 }
 
 thread_local! {
-    static PENDING: RefCell<Slab> = RefCell::new(Slab::default());
+    static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
     /// The time [`drive`] read at its last tick, if it runs on this thread.
     static NOW: Cell<Option<Instant>> = const { Cell::new(None) };
 }
@@ -104,8 +64,8 @@ fn coarse_now() -> Instant {
 
 /// This thread's slab, as a number a sleep can compare (so that a sleep
 /// dropped on another thread never touches that thread's slab).
-fn slab_id(slab: &RefCell<Slab>) -> usize {
-    slab as *const RefCell<Slab> as usize
+fn slab_id(slab: &RefCell<Pending>) -> usize {
+    slab as *const RefCell<Pending> as usize
 }
 
 /// Wakes this worker's expired sleeps every [`TICK`], for as long as the
@@ -119,7 +79,7 @@ pub async fn drive() {
         NOW.with(|n| n.set(Some(now)));
         // Woken outside the borrow: waking schedules a task, and the task
         // may create or drop a sleep.
-        let due = PENDING.with(|p| p.borrow().due(now));
+        let due = PENDING.with(|p| due(&p.borrow(), now));
         for waker in due {
             waker.wake();
         }
@@ -173,7 +133,7 @@ impl CoarseSleep {
         };
         PENDING.with(|p| {
             if slab_id(p) == owner {
-                if let Some(Some((d, _))) = p.borrow_mut().entries.get_mut(i) {
+                if let Some((d, _)) = p.borrow_mut().get_mut(i) {
                     *d = deadline;
                 }
             }
@@ -193,9 +153,14 @@ impl Future for CoarseSleep {
             let id = slab_id(p);
             let mut slab = p.borrow_mut();
             match this.slot {
-                Some((i, owner)) if owner == id => slab.update(i, this.deadline, cx.waker()),
+                Some((i, owner)) if owner == id => {
+                    if let Some((deadline, waker)) = slab.get_mut(i) {
+                        *deadline = this.deadline;
+                        refresh(waker, cx.waker());
+                    }
+                }
                 _ => {
-                    let i = slab.insert(this.deadline, cx.waker().clone());
+                    let i = slab.insert((this.deadline, cx.waker().clone()));
                     this.slot = Some((i, id));
                 }
             }
@@ -297,8 +262,8 @@ mod tests {
         assert!(sleep.as_mut().poll(&mut cx).is_pending());
         assert_eq!(pending(), before + 1);
         // Not due: nobody is woken.
-        let due = PENDING.with(|p| p.borrow().due(Instant::now()));
-        assert!(due.is_empty());
+        let due_now = PENDING.with(|p| due(&p.borrow(), Instant::now()));
+        assert!(due_now.is_empty());
         drop(sleep);
         assert_eq!(pending(), before);
     }
@@ -313,9 +278,9 @@ mod tests {
         assert!(sleep.as_mut().poll(&mut cx).is_pending());
         assert!(later.as_mut().poll(&mut cx).is_pending());
         std::thread::sleep(Duration::from_millis(40));
-        let due = PENDING.with(|p| p.borrow().due(Instant::now()));
-        assert_eq!(due.len(), 1);
-        for w in due {
+        let due_now = PENDING.with(|p| due(&p.borrow(), Instant::now()));
+        assert_eq!(due_now.len(), 1);
+        for w in due_now {
             w.wake();
         }
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
@@ -339,12 +304,12 @@ mod tests {
     fn slots_are_reused() {
         let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
         let mut cx = Context::from_waker(&waker);
-        let before = PENDING.with(|p| p.borrow().entries.len());
+        let before = PENDING.with(|p| p.borrow().capacity());
         for _ in 0..100 {
             let mut sleep = CoarseTimer.sleep(Duration::from_secs(60));
             assert!(sleep.as_mut().poll(&mut cx).is_pending());
         }
-        let after = PENDING.with(|p| p.borrow().entries.len());
+        let after = PENDING.with(|p| p.borrow().capacity());
         assert!(after <= before + 1, "{before} -> {after}");
     }
 }
