@@ -12,7 +12,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 
 /// `Keep-Alive`, which the `http` crate has no constant for.
@@ -185,24 +185,28 @@ fn plain_host(host: &[u8]) -> bool {
 /// Adds the forwarding headers for a request from `client` for `host` (the
 /// `Host` the client asked for).
 pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<&HeaderValue>) {
-    // X-Forwarded-For: the previous hops (all lines, in order), then this one.
-    let xff = if headers.contains_key(&X_FORWARDED_FOR) {
-        let mut xff = String::new();
-        for line in headers.get_all(&X_FORWARDED_FOR) {
-            if let Ok(v) = line.to_str() {
-                if !v.trim().is_empty() {
-                    xff.push_str(v.trim());
-                    xff.push_str(", ");
+    // X-Forwarded-For: the previous hops (all lines, in order), then this
+    // one. One lookup: most requests come without it.
+    match headers.entry(X_FORWARDED_FOR) {
+        Entry::Vacant(entry) => {
+            entry.insert(client.ip.clone());
+        }
+        Entry::Occupied(mut entry) => {
+            let mut xff = String::new();
+            for line in entry.iter() {
+                if let Ok(v) = line.to_str() {
+                    if !v.trim().is_empty() {
+                        xff.push_str(v.trim());
+                        xff.push_str(", ");
+                    }
                 }
             }
+            xff.push_str(client.ip.to_str().unwrap_or("unknown"));
+            if let Ok(v) = HeaderValue::from_str(&xff) {
+                // Replaces every earlier line.
+                entry.insert(v);
+            }
         }
-        xff.push_str(client.ip.to_str().unwrap_or("unknown"));
-        HeaderValue::from_str(&xff).ok()
-    } else {
-        Some(client.ip.clone())
-    };
-    if let Some(v) = xff {
-        headers.insert(X_FORWARDED_FOR, v);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(client.proto()));
     let host = host.filter(|h| plain_host(h.as_bytes()));
@@ -217,6 +221,7 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
     }
     headers.append(header::FORWARDED, client.forwarded_element(host));
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
