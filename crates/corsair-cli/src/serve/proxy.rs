@@ -70,9 +70,17 @@ struct Outgoing {
     /// Set when the body cap cut the request body (so a failed send is a
     /// 413, not a 502).
     tripped: Arc<AtomicBool>,
-    /// For a WebSocket handshake: the client's side of the switch, if
+    /// Whether it is a WebSocket handshake.
+    upgrade: Upgrade,
+}
+
+/// Whether a request asks for a WebSocket (see [`upgrade::requested`]).
+enum Upgrade {
+    /// A plain request.
+    No,
+    /// A WebSocket handshake, with the client's side of the switch if
     /// hyper offers one.
-    upgrade: Option<Option<OnUpgrade>>,
+    WebSocket(Option<OnUpgrade>),
 }
 
 /// The response future of [`Proxy`].
@@ -155,7 +163,10 @@ impl Proxy {
         Ok(Outgoing {
             request: Request::from_parts(parts, body),
             tripped,
-            upgrade: upgrade.map(|_| client_side),
+            upgrade: match upgrade {
+                Some(_) => Upgrade::WebSocket(client_side),
+                None => Upgrade::No,
+            },
         })
     }
 
@@ -173,7 +184,7 @@ impl Proxy {
         let timeout = self.target.timeout;
         let sent = match (self.target.upstream.plain_authority(), &upgrade) {
             // Plain http: this worker's own HTTP/1.1 connections.
-            (Some(authority), None) => {
+            (Some(authority), Upgrade::No) => {
                 let sent = h1pool::send(authority, request, self.shared.pool, start);
                 timer::timeout(start, timeout, sent).await.map(|sent| {
                     sent.map(|(response, checkout)| (response, Some(checkout)))
@@ -181,7 +192,7 @@ impl Proxy {
                 })
             }
             // Boxed: the rare path (see `h1pool::send`).
-            (Some(authority), Some(_)) => {
+            (Some(authority), Upgrade::WebSocket(_)) => {
                 let sent = Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
                 timer::timeout(start, timeout, sent).await.map(|sent| {
                     sent.map(|response| (response, None))
@@ -223,7 +234,7 @@ impl Proxy {
         &self,
         mut response: Response<Incoming>,
         checkout: Option<Checkout>,
-        upgrade: Option<Option<OnUpgrade>>,
+        upgrade: Upgrade,
         start: Instant,
     ) -> Response<GatewayBody> {
         let answered = Instant::now();
@@ -231,7 +242,7 @@ impl Proxy {
             .metrics
             .upstream_latency(answered.saturating_duration_since(start));
         let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
-        if let (true, Some(Some(client_side))) = (switched, upgrade) {
+        if let (true, Upgrade::WebSocket(Some(client_side))) = (switched, upgrade) {
             let protocol = response.headers().get(header::UPGRADE).cloned();
             let upstream_side = hyper::upgrade::on(&mut response);
             upgrade::tunnel(client_side, upstream_side, self.shared.clone());
