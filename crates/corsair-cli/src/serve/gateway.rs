@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub settings: Settings,
     routes: Vec<Ready>,
     fallback: Ready,
+    /// Whether any route names a host.
+    by_host: bool,
 }
 
 impl Snapshot {
@@ -62,19 +64,48 @@ impl Snapshot {
         };
         let routes = settings.routes.iter().map(ready).collect();
         let fallback = ready(&settings.fallback);
+        let by_host = settings.routes.iter().any(|r| r.host.is_some());
         Snapshot {
             settings,
             routes,
             fallback,
+            by_host,
         }
     }
 
-    fn route(&self, host: &str, path: &str) -> &Ready {
+    /// The route taking `request`. The host is worked out only when a
+    /// route names one (most configs route by path alone, or not at all).
+    fn route<B>(&self, request: &Request<B>) -> &Ready {
+        if self.routes.is_empty() {
+            return &self.fallback;
+        }
+        let host = if self.by_host {
+            request_host(request)
+        } else {
+            ""
+        };
         self.settings
-            .route_index(host, path)
+            .route_index(host, request.uri().path())
             .and_then(|i| self.routes.get(i))
             .unwrap_or(&self.fallback)
     }
+}
+
+/// The host a request is for, without the port, for route matching: the
+/// target's authority (HTTP/2, absolute-form), else `Host`.
+fn request_host<B>(request: &Request<B>) -> &str {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.host())
+        .or_else(|| {
+            request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(forwarded::host_without_port)
+        })
+        .unwrap_or("")
 }
 
 /// The state the connections of one worker share (each worker has its own
@@ -114,19 +145,7 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let start = access_log::enabled().then(Instant::now);
         // A guard, not a clone: no reference count is touched.
         let snapshot = self.state.snapshot.load();
-        let host = request
-            .uri()
-            .authority()
-            .map(|a| a.host())
-            .or_else(|| {
-                request
-                    .headers()
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(forwarded::host_without_port)
-            })
-            .unwrap_or("");
-        let route = snapshot.route(host, request.uri().path());
+        let route = snapshot.route(&request);
         let entry = start.map(|start| access_log::Entry {
             start,
             method: request.method().clone(),

@@ -7,8 +7,9 @@
 //! request and the connection beyond hyper's own.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,6 +18,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, Connection, SendRequest};
+use hyper::client::conn::TrySendError;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -158,11 +160,11 @@ async fn connect(
 /// (`hyper::upgrade::on` on the response takes it), and after any other
 /// answer it closes with the response.
 pub async fn send_upgrade(
-    authority: &Authority,
+    authority: Authority,
     request: Request<CappedBody>,
     timeouts: PoolTimeouts,
 ) -> Result<Response<Incoming>, SendError> {
-    let (mut sender, conn) = open(authority, timeouts).await?;
+    let (mut sender, conn) = open(&authority, timeouts).await?;
     tokio::spawn(async move {
         if let Err(e) = conn.with_upgrades().await {
             tracing::debug!(target: "corsair::upstream", "upstream connection ended: {e}");
@@ -174,23 +176,134 @@ pub async fn send_upgrade(
         .map_err(SendError::Request)
 }
 
+/// What [`send`] resolves to: the upstream's response and the connection
+/// to give back when its body is done.
+pub type Sent = Result<(Response<Incoming>, Checkout), SendError>;
+
 /// Sends `request` (origin-form target, Host set) to `authority` over an
 /// idle connection of this worker or a new one; `now` is the time it is
-/// sent. A request a reused connection could not take (closed before it
-/// was written) is retried.
-pub async fn send(
+/// sent.
+///
+/// The common case (an idle connection is at hand) is handed to that
+/// connection here, before the future is first polled, and the future is
+/// a small state machine around hyper's own: no `async` frame that would
+/// hold the request a second time (the future is boxed per request, and
+/// under 1 KiB it takes the allocator's fast path). A request the reused
+/// connection could not take (it closed before the request was written)
+/// goes on to [`send_slow`], as does a request with no idle connection.
+pub fn send(
     authority: &Authority,
+    request: Request<CappedBody>,
+    timeouts: PoolTimeouts,
+    now: Instant,
+) -> impl Future<Output = Sent> + Send {
+    match pop(authority, timeouts.idle, now) {
+        Some(mut sender) => Sending::Reused {
+            attempt: sender.try_send_request(request),
+            sender: Some(sender),
+            authority: Some(authority.clone()),
+            timeouts,
+            now,
+        },
+        None => Sending::Slow {
+            future: Box::pin(send_slow(authority.clone(), request, timeouts, now)),
+        },
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`send`].
+    #[project = SendingProj]
+    enum Sending<F> {
+        /// On an idle connection of this worker: hyper's future for the
+        /// answer, and the connection to return with it.
+        Reused {
+            #[pin]
+            attempt: F,
+            sender: Option<SendRequest<CappedBody>>,
+            authority: Option<Authority>,
+            timeouts: PoolTimeouts,
+            now: Instant,
+        },
+        /// The rare paths, boxed: another idle connection, or a new one.
+        Slow {
+            future: Pin<Box<dyn Future<Output = Sent> + Send>>,
+        },
+        /// The answer has been returned.
+        Done,
+    }
+}
+
+impl<F> Future for Sending<F>
+where
+    F: Future<Output = Result<Response<Incoming>, TrySendError<Request<CappedBody>>>>,
+{
+    type Output = Sent;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Sent> {
+        let next = match self.as_mut().project() {
+            SendingProj::Reused {
+                attempt,
+                sender,
+                authority,
+                timeouts,
+                now,
+            } => match ready!(attempt.poll(cx)) {
+                Ok(response) => match (sender.take(), authority.take()) {
+                    (Some(sender), Some(authority)) => {
+                        let idle = timeouts.idle;
+                        self.set(Sending::Done);
+                        return Poll::Ready(Ok((
+                            response,
+                            Checkout {
+                                authority,
+                                sender,
+                                idle,
+                            },
+                        )));
+                    }
+                    // Taken only here, just before `Done`.
+                    _ => return Poll::Pending,
+                },
+                Err(mut e) => match (e.take_message(), authority.take()) {
+                    // Closed before the request was written: try again.
+                    (Some(unsent), Some(authority)) => Sending::Slow {
+                        future: Box::pin(send_slow(authority, unsent, *timeouts, *now)),
+                    },
+                    _ => {
+                        self.set(Sending::Done);
+                        return Poll::Ready(Err(SendError::Request(e.into_error())));
+                    }
+                },
+            },
+            SendingProj::Slow { future } => {
+                let sent = ready!(future.as_mut().poll(cx));
+                self.set(Sending::Done);
+                return Poll::Ready(sent);
+            }
+            // Polled after completion: stay pending rather than panic.
+            SendingProj::Done => return Poll::Pending,
+        };
+        self.set(next);
+        self.poll(cx)
+    }
+}
+
+/// [`send`] without an idle connection at hand, or after the one it had
+/// closed: the next idle connection, else a new one.
+async fn send_slow(
+    authority: Authority,
     mut request: Request<CappedBody>,
     timeouts: PoolTimeouts,
     now: Instant,
-) -> Result<(Response<Incoming>, Checkout), SendError> {
-    while let Some(mut sender) = pop(authority, timeouts.idle, now) {
+) -> Sent {
+    while let Some(mut sender) = pop(&authority, timeouts.idle, now) {
         match sender.try_send_request(request).await {
             Ok(response) => {
                 return Ok((
                     response,
                     Checkout {
-                        authority: authority.clone(),
+                        authority,
                         sender,
                         idle: timeouts.idle,
                     },
@@ -202,10 +315,7 @@ pub async fn send(
             },
         }
     }
-    // Boxed: connecting is the rare path, and its state (resolver, TCP
-    // connect, handshake) would otherwise make every request's future
-    // larger than everything else it holds.
-    let mut sender = Box::pin(connect(authority, timeouts)).await?;
+    let mut sender = connect(&authority, timeouts).await?;
     let response = sender
         .send_request(request)
         .await
@@ -213,7 +323,7 @@ pub async fn send(
     Ok((
         response,
         Checkout {
-            authority: authority.clone(),
+            authority,
             sender,
             idle: timeouts.idle,
         },

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::{header, Method, Request, Response, StatusCode, Uri, Version};
@@ -21,7 +21,7 @@ use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
 use super::h1pool::{self, Checkout, PoolTimeouts, PooledBody, SendError};
 use super::metrics::Metrics;
-use super::timer;
+use super::timer::{self, Elapsed, Timeout};
 use super::upgrade;
 use super::upstream::Upstream;
 
@@ -170,57 +170,6 @@ impl Proxy {
         })
     }
 
-    /// Sends a prepared request and turns the upstream's answer (or its
-    /// failure) into the client's response. One `async fn` whose only
-    /// large part is the send's own future: each further layer of `async`
-    /// would hold (and copy) the request once more.
-    async fn send(self, outgoing: Outgoing) -> Result<Response<GatewayBody>, Infallible> {
-        let Outgoing {
-            request,
-            tripped,
-            upgrade,
-        } = outgoing;
-        let start = Instant::now();
-        let timeout = self.target.timeout;
-        let sent = match (self.target.upstream.plain_authority(), &upgrade) {
-            // Plain http: this worker's own HTTP/1.1 connections.
-            (Some(authority), Upgrade::No) => {
-                let sent = h1pool::send(authority, request, self.shared.pool, start);
-                timer::timeout(start, timeout, sent).await.map(|sent| {
-                    sent.map(|(response, checkout)| (response, Some(checkout)))
-                        .map_err(SendFailure::Pool)
-                })
-            }
-            // Boxed: the rare path (see `h1pool::send`).
-            (Some(authority), Upgrade::WebSocket(_)) => {
-                let sent = Box::pin(h1pool::send_upgrade(authority, request, self.shared.pool));
-                timer::timeout(start, timeout, sent).await.map(|sent| {
-                    sent.map(|response| (response, None))
-                        .map_err(SendFailure::Pool)
-                })
-            }
-            // https: the worker's pooled client (HTTP/1.1 or HTTP/2 by ALPN).
-            (None, _) => {
-                let sent = self.shared.client.request(request);
-                timer::timeout(start, timeout, sent).await.map(|sent| {
-                    sent.map(|response| (response, None))
-                        .map_err(SendFailure::Client)
-                })
-            }
-        };
-        let failure = match sent {
-            Ok(Ok((response, checkout))) => {
-                return Ok(self.answer(response, checkout, upgrade, start));
-            }
-            Err(_) => self.timed_out(),
-            Ok(Err(e)) => {
-                let (failure, chain) = e.classify();
-                self.failed(failure, &tripped, &chain)
-            }
-        };
-        Ok(self.failure(failure))
-    }
-
     fn failure(&self, failure: Failure) -> Response<GatewayBody> {
         self.shared.metrics.failure(failure);
         failure.response()
@@ -281,6 +230,94 @@ impl Proxy {
     }
 }
 
+/// The output of a send to either client: the response (and, from this
+/// worker's pool, the connection to give back), or why there is none.
+trait Sent {
+    fn split(self) -> Result<(Response<Incoming>, Option<Checkout>), SendFailure>;
+}
+
+impl Sent for h1pool::Sent {
+    fn split(self) -> Result<(Response<Incoming>, Option<Checkout>), SendFailure> {
+        self.map(|(response, checkout)| (response, Some(checkout)))
+            .map_err(SendFailure::Pool)
+    }
+}
+
+impl Sent for Result<Response<Incoming>, SendError> {
+    fn split(self) -> Result<(Response<Incoming>, Option<Checkout>), SendFailure> {
+        self.map(|response| (response, None))
+            .map_err(SendFailure::Pool)
+    }
+}
+
+impl Sent for Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+    fn split(self) -> Result<(Response<Incoming>, Option<Checkout>), SendFailure> {
+        self.map(|response| (response, None))
+            .map_err(SendFailure::Client)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request on its way upstream: the send (under the upstream
+    /// timeout) and what turns its outcome into the client's response. A
+    /// plain struct around the send's own future rather than an `async`
+    /// block, which would hold the request a second time: the future is
+    /// boxed per request, and kept under 1 KiB it takes the allocator's
+    /// fast path.
+    struct Forward<F> {
+        #[pin]
+        sent: Timeout<F>,
+        proxy: Proxy,
+        tripped: Arc<AtomicBool>,
+        upgrade: Upgrade,
+        start: Instant,
+    }
+}
+
+impl<F> Forward<F> {
+    fn new(
+        proxy: Proxy,
+        sent: Timeout<F>,
+        tripped: Arc<AtomicBool>,
+        upgrade: Upgrade,
+        start: Instant,
+    ) -> Self {
+        Forward {
+            sent,
+            proxy,
+            tripped,
+            upgrade,
+            start,
+        }
+    }
+}
+
+impl<F> Future for Forward<F>
+where
+    F: Future,
+    F::Output: Sent,
+{
+    type Output = Result<Response<GatewayBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let sent = ready!(this.sent.poll(cx));
+        let proxy = &*this.proxy;
+        let failure = match sent.map(Sent::split) {
+            Ok(Ok((response, checkout))) => {
+                let upgrade = std::mem::replace(this.upgrade, Upgrade::No);
+                return Poll::Ready(Ok(proxy.answer(response, checkout, upgrade, *this.start)));
+            }
+            Err(Elapsed) => proxy.timed_out(),
+            Ok(Err(e)) => {
+                let (failure, chain) = e.classify();
+                proxy.failed(failure, this.tripped, &chain)
+            }
+        };
+        Poll::Ready(Ok(proxy.failure(failure)))
+    }
+}
+
 /// Why a send got no response, from either client.
 enum SendFailure {
     /// The worker's plain-http pool.
@@ -323,9 +360,35 @@ impl Service<Request<Incoming>> for Proxy {
     }
 
     fn call(&mut self, request: Request<Incoming>) -> ProxyFuture {
-        match self.prepare(request) {
-            Ok(outgoing) => Box::pin(self.clone().send(outgoing)),
-            Err(failure) => Box::pin(std::future::ready(Ok(self.failure(failure)))),
+        let Outgoing {
+            request,
+            tripped,
+            upgrade,
+        } = match self.prepare(request) {
+            Ok(outgoing) => outgoing,
+            Err(failure) => return Box::pin(std::future::ready(Ok(self.failure(failure)))),
+        };
+        let start = Instant::now();
+        let timeout = self.target.timeout;
+        let proxy = self.clone();
+        match (self.target.upstream.plain_authority(), &upgrade) {
+            // Plain http: this worker's own HTTP/1.1 connections.
+            (Some(authority), Upgrade::No) => {
+                let sent = h1pool::send(authority, request, self.shared.pool, start);
+                let sent = timer::timeout(start, timeout, sent);
+                Box::pin(Forward::new(proxy, sent, tripped, upgrade, start))
+            }
+            // A WebSocket handshake: a connection of its own.
+            (Some(authority), Upgrade::WebSocket(_)) => {
+                let sent = h1pool::send_upgrade(authority.clone(), request, self.shared.pool);
+                let sent = timer::timeout(start, timeout, sent);
+                Box::pin(Forward::new(proxy, sent, tripped, upgrade, start))
+            }
+            // https: the worker's pooled client (HTTP/1.1 or HTTP/2 by ALPN).
+            (None, _) => {
+                let sent = timer::timeout(start, timeout, self.shared.client.request(request));
+                Box::pin(Forward::new(proxy, sent, tripped, upgrade, start))
+            }
         }
     }
 }
