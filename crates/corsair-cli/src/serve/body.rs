@@ -127,8 +127,29 @@ pub fn drain(body: Incoming) {
     });
 }
 
+/// Whether a [`CappedBody`] was cut for going over its limit, for the
+/// proxy to answer 413 rather than 502 when the send fails. An empty body
+/// cannot go over, and has no flag to share (no allocation for the usual
+/// bodiless request).
+#[derive(Debug, Clone, Default)]
+pub struct Tripped(Option<Arc<AtomicBool>>);
+
+impl Tripped {
+    /// Whether the body went over its limit.
+    pub fn is_set(&self) -> bool {
+        self.0.as_ref().is_some_and(|t| t.load(Ordering::Relaxed))
+    }
+
+    fn set(&self) {
+        if let Some(t) = &self.0 {
+            t.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A request body passed through frame by frame that fails once more than
-/// `limit` bytes went by, and raises a flag the proxy reads to answer 413.
+/// `limit` bytes went by, and raises a flag ([`Tripped`]) the proxy reads
+/// to answer 413.
 /// Whatever of the client's body is left unread when it is dropped (over
 /// the limit, or the upstream failed) is [`drain`]ed.
 #[derive(Debug)]
@@ -138,18 +159,24 @@ pub struct CappedBody {
     /// Read to its end (not cut).
     finished: bool,
     remaining: u64,
-    tripped: Arc<AtomicBool>,
+    tripped: Tripped,
 }
 
 impl CappedBody {
-    /// Caps `inner` at `limit` bytes; `tripped` is set when it is exceeded.
-    pub fn new(inner: Incoming, limit: u64, tripped: Arc<AtomicBool>) -> Self {
-        CappedBody {
+    /// Caps `inner` at `limit` bytes; the flag returned is raised when it
+    /// is exceeded.
+    pub fn new(inner: Incoming, limit: u64) -> (Self, Tripped) {
+        let tripped = match inner.is_end_stream() {
+            true => Tripped::default(),
+            false => Tripped(Some(Arc::new(AtomicBool::new(false)))),
+        };
+        let body = CappedBody {
             inner: Some(inner),
             finished: false,
             remaining: limit,
-            tripped,
-        }
+            tripped: tripped.clone(),
+        };
+        (body, tripped)
     }
 }
 
@@ -182,7 +209,7 @@ impl Body for CappedBody {
                 if let Some(data) = frame.data_ref() {
                     let n = data.len() as u64;
                     if n > this.remaining {
-                        this.tripped.store(true, Ordering::Relaxed);
+                        this.tripped.set();
                         if let Some(inner) = this.inner.take() {
                             drain(inner);
                         }

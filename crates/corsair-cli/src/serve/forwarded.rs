@@ -108,33 +108,40 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // One scan over the names (comparing standard names is comparing small
     // integers): most messages carry none, or only `Connection:
     // keep-alive`, and nothing is allocated for them.
-    let (mut found, mut only_connection) = (false, true);
-    for name in headers.keys().filter(|n| is_hop_by_hop(n)) {
-        found = true;
-        only_connection &= *name == header::CONNECTION;
-    }
-    if !found {
-        return;
-    }
-    // The headers `Connection` names (RFC 9110 §7.6.1); `keep-alive` and
-    // `close` are its usual values and name nothing else to remove.
-    let mut named = Vec::new();
-    for value in headers.get_all(header::CONNECTION) {
-        for token in value.as_bytes().split(|b| *b == b',') {
-            let token = token.trim_ascii();
-            if token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close") {
-                continue;
-            }
-            if let Ok(name) = HeaderName::from_bytes(token) {
-                named.push(name);
-            }
+    let (mut connection, mut others) = (false, false);
+    for name in headers.keys() {
+        if *name == header::CONNECTION {
+            connection = true;
+        } else if is_hop_by_hop(name) {
+            others = true;
         }
     }
-    for name in named {
-        headers.remove(name);
+    if connection {
+        // Taken out and read in one lookup. The headers it names go too
+        // (RFC 9110 §7.6.1); `keep-alive` and `close` are its usual values
+        // and name nothing else.
+        let mut named = Vec::new();
+        if let Entry::Occupied(entry) = headers.entry(header::CONNECTION) {
+            let (_, values) = entry.remove_entry_mult();
+            for value in values {
+                for token in value.as_bytes().split(|b| *b == b',') {
+                    let token = token.trim_ascii();
+                    if token.eq_ignore_ascii_case(b"keep-alive")
+                        || token.eq_ignore_ascii_case(b"close")
+                    {
+                        continue;
+                    }
+                    if let Ok(name) = HeaderName::from_bytes(token) {
+                        named.push(name);
+                    }
+                }
+            }
+        }
+        for name in named {
+            headers.remove(name);
+        }
     }
-    if only_connection {
-        headers.remove(header::CONNECTION);
+    if !others {
         return;
     }
     // Each round removes a name that is present, so this ends.

@@ -152,10 +152,10 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
             path: request.uri().path().to_owned(),
             route: route.name.clone(),
         });
-        let foreign_upgrade = upgrade::requested(request.version(), request.headers()).is_some()
-            && upgrade::foreign_origin(request.headers());
+        let websocket = upgrade::requested(request.version(), request.headers());
+        let foreign_upgrade = websocket && upgrade::foreign_origin(request.headers());
         let mut service = route.service.clone();
-        service.get_mut().serving(self.client.clone());
+        service.get_mut().serving(self.client.clone(), websocket);
         let future = service.call(request);
         // The layer's own decision, for the metrics and the log.
         let outcome = future.outcome();

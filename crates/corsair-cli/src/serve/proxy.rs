@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use tower_service::Service;
 
-use super::body::{CappedBody, GatewayBody};
+use super::body::{CappedBody, GatewayBody, Tripped};
 use super::client::UpstreamClient;
 use super::failure::Failure;
 use super::forwarded::{self, ClientInfo};
@@ -62,6 +61,10 @@ pub struct Proxy {
     /// headers: set by the gateway on its per-request clone (cheaper than a
     /// request extension, which allocates a map per request).
     client: Option<Arc<ClientInfo>>,
+    /// Whether the next request is a WebSocket handshake
+    /// ([`upgrade::requested`]), also set by the gateway, which has looked
+    /// already.
+    websocket: bool,
 }
 
 /// A request ready to go upstream, and what its answer needs.
@@ -69,7 +72,7 @@ struct Outgoing {
     request: Request<CappedBody>,
     /// Set when the body cap cut the request body (so a failed send is a
     /// 413, not a 502).
-    tripped: Arc<AtomicBool>,
+    tripped: Tripped,
     /// Whether it is a WebSocket handshake.
     upgrade: Upgrade,
 }
@@ -94,12 +97,15 @@ impl Proxy {
             target,
             shared,
             client: None,
+            websocket: false,
         }
     }
 
-    /// Forwards the requests of `client`'s connection from now on.
-    pub fn serving(&mut self, client: Arc<ClientInfo>) {
+    /// Forwards a request of `client`'s connection next, a WebSocket
+    /// handshake or not ([`upgrade::requested`]).
+    pub fn serving(&mut self, client: Arc<ClientInfo>, websocket: bool) {
         self.client = Some(client);
+        self.websocket = websocket;
     }
 
     /// Everything done to a request before it goes upstream, done in
@@ -107,7 +113,7 @@ impl Proxy {
     /// the limit), the target, hop-by-hop and forwarding headers, `Host`
     /// and the body cap. Only what the send needs is moved into the
     /// request's future, which keeps that future small.
-    fn prepare(&self, request: Request<Incoming>) -> Result<Outgoing, Failure> {
+    fn prepare(&mut self, request: Request<Incoming>) -> Result<Outgoing, Failure> {
         let target = &self.target;
         if request.method() == Method::CONNECT {
             return Err(Failure::NotAProxy);
@@ -126,10 +132,9 @@ impl Proxy {
         let (mut parts, body) = request.into_parts();
         // A protocol upgrade (WebSocket): its two hop-by-hop headers go on
         // to the upstream, and the client's side of the switch is kept.
-        let upgrade = upgrade::requested(parts.version, &parts.headers);
-        let client_side = match upgrade {
-            Some(_) => upgrade::client_side(&mut parts),
-            None => None,
+        let upgrade = match std::mem::take(&mut self.websocket) {
+            true => Upgrade::WebSocket(upgrade::client_side(&mut parts)),
+            false => Upgrade::No,
         };
         // The Host header's value shares the request's bytes (no copy).
         let host = forwarded::request_host_value(&parts);
@@ -147,8 +152,8 @@ impl Proxy {
         // HTTP/1.1 or HTTP/2 per upstream connection (ALPN).
         parts.version = Version::HTTP_11;
         forwarded::strip_hop_by_hop(&mut parts.headers);
-        if let Some(protocol) = &upgrade {
-            upgrade::restore_headers(&mut parts.headers, protocol.clone());
+        if let Upgrade::WebSocket(_) = upgrade {
+            upgrade::restore_headers(&mut parts.headers, upgrade::WEBSOCKET);
         }
         if let Some(client) = &self.client {
             forwarded::add_forwarded(&mut parts.headers, client, host.as_ref());
@@ -158,15 +163,11 @@ impl Proxy {
             _ => target.upstream.host_header().clone(),
         };
         parts.headers.insert(header::HOST, host_header);
-        let tripped = Arc::new(AtomicBool::new(false));
-        let body = CappedBody::new(body, target.max_body_bytes, tripped.clone());
+        let (body, tripped) = CappedBody::new(body, target.max_body_bytes);
         Ok(Outgoing {
             request: Request::from_parts(parts, body),
             tripped,
-            upgrade: match upgrade {
-                Some(_) => Upgrade::WebSocket(client_side),
-                None => Upgrade::No,
-            },
+            upgrade,
         })
     }
 
@@ -221,8 +222,8 @@ impl Proxy {
         Failure::Timeout
     }
 
-    fn failed(&self, failure: Failure, tripped: &AtomicBool, chain: &str) -> Failure {
-        if tripped.load(Ordering::Relaxed) {
+    fn failed(&self, failure: Failure, tripped: &Tripped, chain: &str) -> Failure {
+        if tripped.is_set() {
             return Failure::BodyTooLarge;
         }
         tracing::warn!(target: "corsair::upstream", upstream = self.target.upstream.as_str(), error = %chain, "{}", failure.code());
@@ -268,7 +269,7 @@ pin_project_lite::pin_project! {
         #[pin]
         sent: Timeout<F>,
         proxy: Proxy,
-        tripped: Arc<AtomicBool>,
+        tripped: Tripped,
         upgrade: Upgrade,
         start: Instant,
     }
@@ -278,7 +279,7 @@ impl<F> Forward<F> {
     fn new(
         proxy: Proxy,
         sent: Timeout<F>,
-        tripped: Arc<AtomicBool>,
+        tripped: Tripped,
         upgrade: Upgrade,
         start: Instant,
     ) -> Self {

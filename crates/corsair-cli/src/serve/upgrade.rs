@@ -24,7 +24,7 @@ use std::sync::Arc;
 use super::body::GatewayBody;
 use super::proxy::Shared;
 
-/// The `Upgrade` value forwarded for a request that asks for a WebSocket:
+/// Whether a request asks for a WebSocket:
 /// an HTTP/1.1 request with `upgrade` among its `Connection` tokens and
 /// `websocket` among its `Upgrade` protocols (RFC 9110 §7.8, RFC 6455
 /// §4.1). HTTP/2 has no such upgrade.
@@ -33,9 +33,9 @@ use super::proxy::Shared;
 /// other hop-by-hop headers and the request forwarded as a plain one:
 /// above all `h2c`, which would turn the connection into HTTP/2 straight
 /// to the upstream, past the CORS layer, for every later request on it.
-pub fn requested(version: Version, headers: &HeaderMap) -> Option<HeaderValue> {
+pub fn requested(version: Version, headers: &HeaderMap) -> bool {
     if version != Version::HTTP_11 {
-        return None;
+        return false;
     }
     let tokens = |name| {
         headers
@@ -50,10 +50,11 @@ pub fn requested(version: Version, headers: &HeaderMap) -> Option<HeaderValue> {
         let name = t.split(|b| *b == b'/').next().unwrap_or(t);
         name.eq_ignore_ascii_case(b"websocket")
     });
-    let requested =
-        websocket && tokens(header::CONNECTION).any(|t| t.eq_ignore_ascii_case(b"upgrade"));
-    requested.then(|| HeaderValue::from_static("websocket"))
+    websocket && tokens(header::CONNECTION).any(|t| t.eq_ignore_ascii_case(b"upgrade"))
 }
+
+/// The `Upgrade` value forwarded for a WebSocket handshake.
+pub const WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 
 /// Puts back the two headers hop-by-hop stripping removed, for the next
 /// hop of an upgrade.
@@ -155,22 +156,21 @@ mod tests {
             ("connection", "keep-alive, Upgrade"),
             ("upgrade", "WebSocket"),
         ]);
-        let websocket = Some(HeaderValue::from_static("websocket"));
-        assert_eq!(requested(Version::HTTP_11, &ws), websocket);
-        assert_eq!(requested(Version::HTTP_2, &ws), None);
-        assert_eq!(requested(Version::HTTP_10, &ws), None);
+        assert!(requested(Version::HTTP_11, &ws));
+        assert!(!requested(Version::HTTP_2, &ws));
+        assert!(!requested(Version::HTTP_10, &ws));
         let no_token = headers(&[("connection", "keep-alive"), ("upgrade", "websocket")]);
-        assert_eq!(requested(Version::HTTP_11, &no_token), None);
+        assert!(!requested(Version::HTTP_11, &no_token));
         let no_upgrade = headers(&[("connection", "upgrade")]);
-        assert_eq!(requested(Version::HTTP_11, &no_upgrade), None);
+        assert!(!requested(Version::HTTP_11, &no_upgrade));
         // Only WebSocket: h2c (or anything else) would take the connection
         // past the CORS layer.
         for other in ["h2c", "TLS/1.0", "echo", "websocketx"] {
             let h = headers(&[("connection", "upgrade"), ("upgrade", other)]);
-            assert_eq!(requested(Version::HTTP_11, &h), None, "{other}");
+            assert!(!requested(Version::HTTP_11, &h), "{other}");
         }
         let listed = headers(&[("connection", "Upgrade"), ("upgrade", "h2c, websocket")]);
-        assert_eq!(requested(Version::HTTP_11, &listed), websocket);
+        assert!(requested(Version::HTTP_11, &listed));
     }
 
     proptest::proptest! {

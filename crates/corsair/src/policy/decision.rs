@@ -247,42 +247,48 @@ impl CorsHeaders {
     /// header the policy sets, and the removals are skipped when the
     /// response has no `Access-Control-*` header (the usual case).
     pub fn apply_to(&self, headers: &mut HeaderMap) {
-        let clear = has_access_control_header(headers);
-        let mut set = |name: HeaderName, value: Option<&HeaderValue>| match value {
-            Some(value) => {
-                headers.insert(name, value.clone());
-            }
-            None if clear => {
-                headers.remove(name);
-            }
-            None => {}
-        };
         let flag = |on: bool| on.then_some(&TRUE_REF);
-        set(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            self.allow_origin.as_ref(),
-        );
-        set(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            flag(self.allow_credentials),
-        );
-        set(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            self.allow_methods.as_ref(),
-        );
-        set(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            self.allow_headers.as_ref(),
-        );
-        set(header::ACCESS_CONTROL_MAX_AGE, self.max_age.as_ref());
-        set(
-            ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
-            flag(self.allow_private_network),
-        );
-        set(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            self.expose_headers.as_ref(),
-        );
+        let all = [
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                self.allow_origin.as_ref(),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                flag(self.allow_credentials),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                self.allow_methods.as_ref(),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                self.allow_headers.as_ref(),
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, self.max_age.as_ref()),
+            (
+                ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
+                flag(self.allow_private_network),
+            ),
+            (
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                self.expose_headers.as_ref(),
+            ),
+        ];
+        // The usual response has no `Access-Control-*` header of its own:
+        // then only the headers the policy sets are touched.
+        let clear = has_access_control_header(headers);
+        for (name, value) in all {
+            match value {
+                Some(value) => {
+                    headers.insert(name, value.clone());
+                }
+                None if clear => {
+                    headers.remove(name);
+                }
+                None => {}
+            }
+        }
         if let Some(vary) = &self.vary {
             merge_vary(headers, vary);
         }
