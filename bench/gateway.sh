@@ -122,7 +122,12 @@ CONF
 #   `if` replaces every add_header of the location, so the preflight
 #   headers are all repeated there; `always` adds them to error responses
 #   too (502, 504, 413), which the default does not;
-# - proxy_hide_header drops the upstream's own Access-Control-* headers.
+# - proxy_hide_header drops the upstream's own Access-Control-* headers;
+# - the forwarding headers are the ones corsair sends (X-Forwarded-For
+#   appended, -Proto, -Host, and a Forwarded element), so both proxies
+#   send the upstream the same request (nginx's Forwarded replaces a
+#   client's instead of appending to it: the benchmark's requests carry
+#   none).
 # What it does not do, unlike corsair: check the requested method and
 # headers (every OPTIONS with any method gets 204), refuse a preflight
 # with 403, tell a preflight from a plain OPTIONS, merge Vary with the
@@ -155,6 +160,8 @@ http {
       proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+      proxy_set_header Forwarded "for=\$remote_addr;host=\"\$host\";proto=\$scheme";
       proxy_hide_header Access-Control-Allow-Origin;
       proxy_hide_header Access-Control-Allow-Credentials;
       proxy_hide_header Access-Control-Expose-Headers;

@@ -15,8 +15,6 @@ use std::sync::Mutex;
 use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 
-/// `Keep-Alive`, which the `http` crate has no constant for.
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 /// `X-Forwarded-For`.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 /// `X-Forwarded-Proto`.
@@ -110,7 +108,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // keep-alive`, and nothing is allocated for them.
     let (mut connection, mut others) = (false, false);
     for name in headers.keys() {
-        if *name == header::CONNECTION {
+        if name == header::CONNECTION {
             connection = true;
         } else if is_hop_by_hop(name) {
             others = true;
@@ -153,13 +151,13 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// Whether `name` is one of the hop-by-hop headers [`strip_hop_by_hop`]
 /// always removes (`Connection` names the others).
 fn is_hop_by_hop(name: &HeaderName) -> bool {
-    *name == header::CONNECTION
-        || *name == header::TE
-        || *name == header::TRAILER
-        || *name == header::TRANSFER_ENCODING
-        || *name == header::UPGRADE
-        || *name == KEEP_ALIVE
-        || name.as_str().starts_with("proxy-")
+    // Compared as text: comparing with a `HeaderName` constant builds (and
+    // drops) that constant each time.
+    let name = name.as_str();
+    matches!(
+        name,
+        "connection" | "keep-alive" | "te" | "trailer" | "transfer-encoding" | "upgrade"
+    ) || name.starts_with("proxy-")
 }
 
 /// The host the client asked for: the request target's authority (HTTP/2

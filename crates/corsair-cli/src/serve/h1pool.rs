@@ -137,7 +137,12 @@ async fn open(
             Err(_) => return Err(SendError::Connect("connect timed out".into())),
         };
     let _ = stream.set_nodelay(true);
-    http1::handshake(TokioIo::new(stream))
+    http1::Builder::new()
+        // One buffer per write (hyper copies small bodies into it) rather
+        // than a queue of buffers for a vectored write: less bookkeeping
+        // per request for the small messages an API mostly carries.
+        .writev(false)
+        .handshake(TokioIo::new(stream))
         .await
         .map_err(|e| SendError::Connect(Box::new(e)))
 }

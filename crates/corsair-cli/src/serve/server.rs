@@ -41,7 +41,8 @@ impl Builders {
             // one read.
             .max_header_size(MAX_HEAD_BYTES)
             .max_buf_size(MAX_HEAD_BYTES)
-            .keep_alive(true);
+            .keep_alive(true)
+            .writev(false);
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new())
             .keep_alive_interval(Some(idle))

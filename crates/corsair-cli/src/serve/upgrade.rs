@@ -37,6 +37,11 @@ pub fn requested(version: Version, headers: &HeaderMap) -> bool {
     if version != Version::HTTP_11 {
         return false;
     }
+    // Most requests have no `Upgrade`; in a small map, scanning the names
+    // (comparing small integers) is cheaper than hashing one.
+    if headers.keys_len() <= 16 && !headers.keys().any(|name| name == header::UPGRADE) {
+        return false;
+    }
     let tokens = |name| {
         headers
             .get_all(name)
