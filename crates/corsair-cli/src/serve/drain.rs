@@ -13,7 +13,7 @@
 //! Connections never leave their worker's thread (single-threaded
 //! runtimes).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -100,6 +100,9 @@ struct Registry {
 
 thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+    /// [`Registry::draining`], readable on every poll for the price of a
+    /// thread-local load (no lazy initialisation, no borrow).
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A connection counted in its worker's registry until it ends (or is
@@ -107,6 +110,9 @@ thread_local! {
 pub struct Tracked<I: Read + Write + Unpin + Send + 'static> {
     conn: Conn<I>,
     slot: Option<usize>,
+    /// The waker in the registry: the registry is touched again only when
+    /// the task's waker changes (for a spawned task, never).
+    registered: Option<Waker>,
     shutting_down: bool,
 }
 
@@ -117,6 +123,7 @@ impl<I: Read + Write + Unpin + Send + 'static> Tracked<I> {
         Tracked {
             conn,
             slot: None,
+            registered: None,
             shutting_down: false,
         }
     }
@@ -128,28 +135,30 @@ impl<I: Read + Write + Unpin + Send + 'static> Future for Tracked<I> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // `Conn` is `Unpin` (see `Conn::graceful_shutdown`).
         let this = self.get_mut();
-        let draining = REGISTRY.with(|r| {
-            let mut r = r.borrow_mut();
-            if !r.draining {
-                match this.slot {
-                    Some(i) => {
-                        if let Some(w) = r.wakers.get_mut(i) {
-                            refresh(w, cx.waker());
-                        }
-                    }
+        let known = this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if !known {
+            REGISTRY.with(|r| {
+                let mut r = r.borrow_mut();
+                if r.draining {
+                    return;
+                }
+                match this.slot.and_then(|i| r.wakers.get_mut(i)) {
+                    Some(w) => refresh(w, cx.waker()),
                     None => this.slot = Some(r.wakers.insert(cx.waker().clone())),
                 }
-            }
-            r.draining
-        });
-        if draining && !this.shutting_down {
+            });
+            this.registered = Some(cx.waker().clone());
+        }
+        if !this.shutting_down && DRAINING.with(Cell::get) {
             this.shutting_down = true;
             Pin::new(&mut this.conn).graceful_shutdown();
         }
         Pin::new(&mut this.conn).poll(cx)
     }
 }
-
 impl<I: Read + Write + Unpin + Send + 'static> Drop for Tracked<I> {
     fn drop(&mut self) {
         // During thread teardown the registry may be gone: nothing to do.
@@ -176,6 +185,7 @@ pub async fn drain() {
     let wakers: Vec<Waker> = REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         r.draining = true;
+        DRAINING.with(|d| d.set(true));
         r.wakers.take_all()
     });
     for w in wakers {
