@@ -115,24 +115,31 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         }
     }
     if connection {
-        // Taken out and read in one lookup. The headers it names go too
-        // (RFC 9110 §7.6.1); `keep-alive` and `close` are its usual values
-        // and name nothing else.
+        // Taken out and read in one lookup (when no header of the map has
+        // several lines, `remove` returns Connection's only one). The
+        // headers it names go too (RFC 9110 §7.6.1); `keep-alive` and
+        // `close` are its usual values and name nothing else.
         let mut named = Vec::new();
-        if let Entry::Occupied(entry) = headers.entry(header::CONNECTION) {
+        let mut read = |value: &HeaderValue| {
+            for token in value.as_bytes().split(|b| *b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close")
+                {
+                    continue;
+                }
+                if let Ok(name) = HeaderName::from_bytes(token) {
+                    named.push(name);
+                }
+            }
+        };
+        if headers.len() == headers.keys_len() {
+            if let Some(value) = headers.remove(header::CONNECTION) {
+                read(&value);
+            }
+        } else if let Entry::Occupied(entry) = headers.entry(header::CONNECTION) {
             let (_, values) = entry.remove_entry_mult();
             for value in values {
-                for token in value.as_bytes().split(|b| *b == b',') {
-                    let token = token.trim_ascii();
-                    if token.eq_ignore_ascii_case(b"keep-alive")
-                        || token.eq_ignore_ascii_case(b"close")
-                    {
-                        continue;
-                    }
-                    if let Ok(name) = HeaderName::from_bytes(token) {
-                        named.push(name);
-                    }
-                }
+                read(&value);
             }
         }
         for name in named {
@@ -253,6 +260,20 @@ mod tests {
         strip_hop_by_hop(&mut h);
         let names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["x-kept"]);
+    }
+
+    #[test]
+    fn every_connection_line_is_read() {
+        let mut h = HeaderMap::new();
+        h.append(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        h.append(header::CONNECTION, HeaderValue::from_static("x-one"));
+        h.insert("x-one", HeaderValue::from_static("1"));
+        h.append("x-kept", HeaderValue::from_static("1"));
+        h.append("x-kept", HeaderValue::from_static("2"));
+        strip_hop_by_hop(&mut h);
+        let names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["x-kept"]);
+        assert_eq!(h.get_all("x-kept").iter().count(), 2);
     }
 
     #[test]
