@@ -159,6 +159,7 @@ impl<I: Read + Write + Unpin + Send + 'static> Future for Tracked<I> {
         Pin::new(&mut this.conn).poll(cx)
     }
 }
+
 impl<I: Read + Write + Unpin + Send + 'static> Drop for Tracked<I> {
     fn drop(&mut self) {
         // During thread teardown the registry may be gone: nothing to do.

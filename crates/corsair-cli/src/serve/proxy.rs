@@ -59,7 +59,8 @@ pub struct Proxy {
     shared: Arc<Shared>,
     /// The connection the next request comes from, for the forwarding
     /// headers: set by the gateway on its per-request clone (cheaper than a
-    /// request extension, which allocates a map per request).
+    /// request extension, which allocates a map per request), taken by
+    /// that request.
     client: Option<Arc<ClientInfo>>,
     /// Whether the next request is a WebSocket handshake
     /// ([`upgrade::requested`]), also set by the gateway, which has looked
@@ -155,8 +156,9 @@ impl Proxy {
         if let Upgrade::WebSocket(_) = upgrade {
             upgrade::restore_headers(&mut parts.headers, upgrade::WEBSOCKET);
         }
-        if let Some(client) = &self.client {
-            forwarded::add_forwarded(&mut parts.headers, client, host.as_ref());
+        // Taken: it is this request's, and the future needs no copy.
+        if let Some(client) = self.client.take() {
+            forwarded::add_forwarded(&mut parts.headers, &client, host.as_ref());
         }
         let host_header = match (host, target.preserve_host) {
             (Some(host), true) if host.to_str().is_ok() => host,
@@ -234,6 +236,7 @@ impl Proxy {
 /// The output of a send to either client: the response (and, from this
 /// worker's pool, the connection to give back), or why there is none.
 trait Sent {
+    /// The response and the connection to give back, or the failure.
     fn split(self) -> Result<(Response<Incoming>, Option<Checkout>), SendFailure>;
 }
 

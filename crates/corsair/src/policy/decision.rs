@@ -198,57 +198,15 @@ pub const ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: HeaderName =
 pub const ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: HeaderName =
     HeaderName::from_static("access-control-request-private-network");
 
-const TRUE: HeaderValue = HeaderValue::from_static("true");
-/// [`TRUE`] as a static, to lend without cloning.
-static TRUE_REF: HeaderValue = HeaderValue::from_static("true");
+/// The value of the boolean headers, a static to lend without cloning.
+static TRUE: HeaderValue = HeaderValue::from_static("true");
 
 impl CorsHeaders {
-    /// The headers as (name, value) pairs, in a fixed order.
-    pub fn iter(&self) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
-        let flag = |on: bool| on.then_some(TRUE);
+    /// Every header these can set, in a fixed order (`Vary` last), with its
+    /// value when it is set.
+    fn entries(&self) -> [(HeaderName, Option<&HeaderValue>); 8] {
+        let flag = |on: bool| on.then_some(&TRUE);
         [
-            (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                self.allow_origin.clone(),
-            ),
-            (
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                flag(self.allow_credentials),
-            ),
-            (
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                self.allow_methods.clone(),
-            ),
-            (
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                self.allow_headers.clone(),
-            ),
-            (header::ACCESS_CONTROL_MAX_AGE, self.max_age.clone()),
-            (
-                ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK,
-                flag(self.allow_private_network),
-            ),
-            (
-                header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                self.expose_headers.clone(),
-            ),
-            (header::VARY, self.vary.clone()),
-        ]
-        .into_iter()
-        .filter_map(|(n, v)| v.map(|v| (n, v)))
-    }
-
-    /// Writes these headers into a response: every `Access-Control-*`
-    /// response header already there is removed first (the policy is the
-    /// single source of truth), and `Vary` is merged with what is there,
-    /// never overwritten and never duplicated (RFC 9110 §12.5.5).
-    ///
-    /// Allocation-free unless the map has to grow; one map operation per
-    /// header the policy sets, and the removals are skipped when the
-    /// response has no `Access-Control-*` header (the usual case).
-    pub fn apply_to(&self, headers: &mut HeaderMap) {
-        let flag = |on: bool| on.then_some(&TRUE_REF);
-        let all = [
             (
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 self.allow_origin.as_ref(),
@@ -274,11 +232,31 @@ impl CorsHeaders {
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
                 self.expose_headers.as_ref(),
             ),
-        ];
+            (header::VARY, self.vary.as_ref()),
+        ]
+    }
+
+    /// The headers as (name, value) pairs, in a fixed order.
+    pub fn iter(&self) -> impl Iterator<Item = (HeaderName, HeaderValue)> + '_ {
+        self.entries()
+            .into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v.clone())))
+    }
+
+    /// Writes these headers into a response: every `Access-Control-*`
+    /// response header already there is removed first (the policy is the
+    /// single source of truth), and `Vary` is merged with what is there,
+    /// never overwritten and never duplicated (RFC 9110 §12.5.5).
+    ///
+    /// Allocation-free unless the map has to grow; one map operation per
+    /// header the policy sets, and the removals are skipped when the
+    /// response has no `Access-Control-*` header (the usual case).
+    pub fn apply_to(&self, headers: &mut HeaderMap) {
+        let [access_control @ .., _vary] = self.entries();
         // The usual response has no `Access-Control-*` header of its own:
         // then only the headers the policy sets are touched.
         let clear = has_access_control_header(headers);
-        for (name, value) in all {
+        for (name, value) in access_control {
             match value {
                 Some(value) => {
                     headers.insert(name, value.clone());
