@@ -20,8 +20,8 @@ impl Policy {
     /// Decides what to answer to a request with this method and headers
     /// (Fetch §3.2, "HTTP extensions": the server side of the CORS protocol).
     pub fn evaluate(&self, method: &Method, headers: &HeaderMap) -> Decision {
-        let found = CorsRequestHeaders::find(headers);
-        let Some(origin) = found.origin else {
+        let request = CorsRequestHeaders::find(headers);
+        let Some(origin) = request.origin else {
             return Decision {
                 kind: RequestKind::NonCors,
                 verdict: Verdict::Allowed(Allowed::NotCors),
@@ -32,18 +32,18 @@ impl Policy {
                 },
             };
         };
-        let kind = if method == Method::OPTIONS && found.request_method.is_some() {
+        let kind = if method == Method::OPTIONS && request.request_method.is_some() {
             RequestKind::Preflight
         } else {
             RequestKind::Actual
         };
-        let matched = if found.several_origins {
+        let matched = if request.several_origins {
             Err(Refusal::MultipleOrigins)
         } else {
             self.match_origin(origin)
         };
         match kind {
-            RequestKind::Preflight => self.preflight(origin, matched, headers, &found),
+            RequestKind::Preflight => self.preflight(origin, matched, headers, &request),
             _ => self.actual(origin, matched),
         }
     }
