@@ -92,7 +92,17 @@ where
         log::refusal(&decision, &request);
         let reason = debug_reason(self.layer.debug_header, &decision);
         let outcome = Outcome::of(&decision);
-        if let Some(mut response) = decision.preflight_response::<ResBody>() {
+        // The policy writes the answer (from its ready headers when they
+        // fit): the same response as `decision.preflight_response()`, even
+        // if a reload swapped the policy in between.
+        let preflight = match decision.is_preflight() {
+            true => self
+                .layer
+                .source
+                .with(|policy| policy.preflight_response::<ResBody>(&decision)),
+            false => None,
+        };
+        if let Some(mut response) = preflight {
             if let Some(code) = reason {
                 set_reason(&mut response, code);
             }

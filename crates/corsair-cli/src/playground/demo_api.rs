@@ -55,7 +55,7 @@ pub fn respond(
     headers: &HeaderMap,
 ) -> DemoResponse {
     let decision = policy.evaluate(method, headers);
-    if let Some(preflight) = decision.preflight_response::<()>() {
+    if let Some(preflight) = policy.preflight_response::<()>(&decision) {
         let (parts, ()) = preflight.into_parts();
         return DemoResponse {
             status: parts.status,

@@ -355,18 +355,13 @@ impl Decision {
     }
 
     /// A complete preflight response with an empty body, or `None` when the
-    /// request is not a preflight.
+    /// request is not a preflight. [`Policy::preflight_response`](super::Policy::preflight_response)
+    /// gives the same response, faster.
     pub fn preflight_response<B: Default>(&self) -> Option<http::Response<B>> {
         let status = self.status?;
         let mut response = http::Response::new(B::default());
         *response.status_mut() = status;
-        // Room for every header a preflight answer can have, so the map is
-        // allocated once and never grows.
-        *response.headers_mut() = HeaderMap::with_capacity(12);
-        self.headers.apply_to(response.headers_mut());
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        *response.headers_mut() = super::preflight_template::preflight_headers(&self.headers);
         Some(response)
     }
 }
