@@ -121,7 +121,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         // `close` are its usual values and name nothing else.
         let mut named = Vec::new();
         let mut read = |value: &HeaderValue| {
-            for token in value.as_bytes().split(|b| *b == b',') {
+            // The usual value, alone, names nothing: no need to split it.
+            let whole = value.as_bytes();
+            if whole.eq_ignore_ascii_case(b"keep-alive") || whole.eq_ignore_ascii_case(b"close") {
+                return;
+            }
+            for token in whole.split(|b| *b == b',') {
                 let token = token.trim_ascii();
                 if token.eq_ignore_ascii_case(b"keep-alive") || token.eq_ignore_ascii_case(b"close")
                 {
