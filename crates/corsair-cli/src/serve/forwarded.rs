@@ -10,7 +10,8 @@
 //! (or the last N behind N trusted proxies).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::ops::Range;
+use std::sync::OnceLock;
 
 use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
@@ -34,10 +35,31 @@ pub struct ClientInfo {
     /// The peer's `for=` parameter as `Forwarded` writes it (RFC 7239 §6:
     /// an IPv6 address bracketed and quoted).
     forwarded_for: HeaderValue,
-    /// The last `Forwarded` element written and the host it was for: the
-    /// requests of one connection nearly always name the same host, so it
-    /// is built once, not once per request.
-    last_element: Mutex<Option<(Option<HeaderValue>, HeaderValue)>>,
+    /// The connection's first `Forwarded` element: the requests of one
+    /// connection nearly always name the same host, so it is built once,
+    /// and read without a lock.
+    first_element: OnceLock<Element>,
+}
+
+/// A `Forwarded` element, and where in it the host it names sits.
+#[derive(Debug)]
+struct Element {
+    value: HeaderValue,
+    /// The byte range of the `host` parameter's value, if there is one.
+    host: Option<Range<usize>>,
+}
+
+impl Element {
+    /// Whether this element names `host` (or, for `None`, no host).
+    fn names(&self, host: Option<&HeaderValue>) -> bool {
+        match (host, &self.host) {
+            (None, None) => true,
+            (Some(host), Some(range)) => {
+                self.value.as_bytes().get(range.clone()) == Some(host.as_bytes())
+            }
+            _ => false,
+        }
+    }
 }
 
 impl ClientInfo {
@@ -55,39 +77,51 @@ impl ClientInfo {
                 .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
             forwarded_for: HeaderValue::from_str(&for_param)
                 .unwrap_or_else(|_| HeaderValue::from_static("for=unknown")),
-            last_element: Mutex::new(None),
+            first_element: OnceLock::new(),
         }
     }
 
     /// This hop's `Forwarded` element (RFC 7239 §4):
-    /// `for=...[;host="..."];proto=...`; `host` is a [`plain_host`].
+    /// `for=...[;host="..."];proto=...`; `host` is a [`plain_host`]. The
+    /// connection's first one is kept and compared with the host in place:
+    /// no lock and no clone of the request's value per request.
     fn forwarded_element(&self, host: Option<&HeaderValue>) -> HeaderValue {
-        // A poisoned lock only loses the cache.
-        let mut last = self.last_element.lock().ok();
-        if let Some(Some((last_host, element))) = last.as_deref() {
-            if last_host == &host.cloned() {
-                return element.clone();
+        if let Some(first) = self.first_element.get() {
+            if first.names(host) {
+                return first.value.clone();
             }
+            return self.element(host).value;
         }
+        let element = self.element(host);
+        let value = element.value.clone();
+        let _ = self.first_element.set(element);
+        value
+    }
+
+    /// Builds the `Forwarded` element for `host`.
+    fn element(&self, host: Option<&HeaderValue>) -> Element {
         let proto = self.proto();
         let for_param = self.forwarded_for.as_bytes();
         let host_bytes = host.map_or(&[][..], HeaderValue::as_bytes);
         let mut element = Vec::with_capacity(for_param.len() + host_bytes.len() + 24);
         element.extend_from_slice(for_param);
+        let mut range = None;
         if !host_bytes.is_empty() {
             element.extend_from_slice(b";host=\"");
+            range = Some(element.len()..element.len() + host_bytes.len());
             element.extend_from_slice(host_bytes);
             element.push(b'"');
         }
         element.extend_from_slice(b";proto=");
         element.extend_from_slice(proto.as_bytes());
         // Made of header-safe parts only; the fallback cannot happen.
-        let element = HeaderValue::from_maybe_shared(bytes::Bytes::from(element))
-            .unwrap_or_else(|_| HeaderValue::from_static("for=unknown"));
-        if let Some(last) = last.as_deref_mut() {
-            *last = Some((host.cloned(), element.clone()));
+        match HeaderValue::from_maybe_shared(bytes::Bytes::from(element)) {
+            Ok(value) => Element { value, host: range },
+            Err(_) => Element {
+                value: HeaderValue::from_static("for=unknown"),
+                host: None,
+            },
         }
-        element
     }
 
     fn proto(&self) -> &'static str {
@@ -320,6 +354,16 @@ mod tests {
             h[header::FORWARDED],
             "for=\"[::1]\";host=\"api.example.com:8443\";proto=https"
         );
+        // Another host, and one that is a prefix of the first: each named
+        // as it is.
+        for other in ["b.example.com", "api.example.com", "api.example.com:84"] {
+            let mut h = HeaderMap::new();
+            add_forwarded(&mut h, &client, Some(&HeaderValue::from_static(other)));
+            assert_eq!(
+                h[header::FORWARDED],
+                format!("for=\"[::1]\";host=\"{other}\";proto=https").as_str()
+            );
+        }
     }
 
     #[test]
