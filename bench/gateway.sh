@@ -26,9 +26,12 @@
 # Both proxies get 2 workers (nginx worker_processes 2, corsair
 # TOKIO_WORKER_THREADS=2: 2 worker threads, each with its own single-threaded
 # runtime and upstream pool); the upstream nginx gets 1.
-# Prints a Markdown table: requests/s, p50 and p99 latency, and the CPU
-# time (user + system, all threads and worker processes) the measured server
-# spent per request: the proxy in the proxy rows, the upstream in its own.
+# Prints a Markdown table: requests/s (median, and its range over the
+# rounds), p50 and p99 latency, and the CPU time (user + system, all threads
+# and worker processes) the measured server spent per request: the proxy in
+# the proxy rows, the upstream in its own. Then the ratios corsair / nginx
+# and floor / nginx within each round (the rows of a round run back to back,
+# so their ratio moves less with the machine's load than two medians do).
 # On a shared 2-CPU machine requests/s is what is left over for the proxy
 # after wrk and the upstream; CPU per request is the proxy's own cost.
 set -euo pipefail
@@ -296,8 +299,6 @@ done > "$RESULTS"
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $(nproc) CPUs shared by wrk, proxy and upstream; medians of $ROUNDS interleaved rounds"
 echo
-echo "| target, request | requests/s | p50 | p99 | server CPU µs/request | errors |"
-echo "|---|---|---|---|---|---|"
 python3 - "$RESULTS" <<'PY'
 import statistics, sys
 def ms(text):  # wrk prints 950.00us, 4.50ms or 1.20s
@@ -310,11 +311,33 @@ for line in open(sys.argv[1]):
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if len(cells) == 6:
         rows.setdefault(cells[0], []).append(cells)
+print("| target, request | requests/s | range over rounds | p50 | p99 | server CPU µs/request | errors |")
+print("|---|---|---|---|---|---|---|")
 for label, runs in rows.items():
     med = lambda i, f=float: statistics.median(f(r[i]) for r in runs)
+    rps = [float(r[1]) for r in runs]
     cpu = [r[4] for r in runs if r[4] != "-"]
     errors = "; ".join(sorted({r[5] for r in runs if r[5] != "none"})) or "none"
-    print("| %s | %.1fk | %.2fms | %.2fms | %s | %s |" % (
-        label, med(1) / 1000, med(2, ms), med(3, ms),
+    print("| %s | %.1fk | %.1fk-%.1fk | %.2fms | %.2fms | %s | %s |" % (
+        label, med(1) / 1000, min(rps) / 1000, max(rps) / 1000, med(2, ms), med(3, ms),
         "%.1f" % statistics.median(map(float, cpu)) if cpu else "-", errors))
+# Ratios within each round: the rows of one round ran back to back, under
+# the same load from the rest of the machine, so their ratio moves less
+# than the ratio of two medians.
+pairs = [
+    ("corsair / nginx, GET", "corsair serve, GET (allowed origin)", "nginx proxy, GET (allowed origin)"),
+    ("corsair / nginx, preflight", "corsair serve, preflight (allowed)", "nginx proxy, preflight (allowed)"),
+    ("floor / nginx, GET", "hyper floor, GET (pass-through, no CORS)", "nginx proxy, GET (allowed origin)"),
+    ("floor / nginx, preflight", "hyper floor, preflight (fixed 204)", "nginx proxy, preflight (allowed)"),
+]
+lines = []
+for name, a, b in pairs:
+    if a in rows and b in rows:
+        ratios = [float(x[1]) / float(y[1]) for x, y in zip(rows[a], rows[b]) if float(y[1]) > 0]
+        if ratios:
+            lines.append("%s, requests/s per round: %s (median %.2f)" % (
+                name, " ".join("%.2f" % r for r in ratios), statistics.median(ratios)))
+if lines:
+    print()
+    print("\n".join(lines))
 PY
