@@ -15,7 +15,7 @@
 use http::header::{self, HeaderMap, HeaderValue};
 use http::Response;
 
-use super::decision::{CorsHeaders, Decision, Verdict};
+use super::decision::{CorsHeaders, Decision};
 
 /// A policy's usual allowed-preflight headers, as a ready map.
 #[derive(Debug, Clone)]
@@ -41,9 +41,9 @@ impl PreflightTemplate {
     /// built header by header; `None` when `decision` is not a preflight.
     pub(super) fn response<B: Default>(&self, decision: &Decision) -> Option<Response<B>> {
         let status = decision.status?;
-        let headers = match (&decision.verdict, self.fill(&decision.headers)) {
-            (Verdict::Allowed(_), Some(headers)) => headers,
-            _ => return decision.preflight_response(),
+        // A refusal carries no origin, so it never fits.
+        let Some(headers) = self.fill(&decision.headers) else {
+            return decision.preflight_response();
         };
         let mut response = Response::new(B::default());
         *response.status_mut() = status;
