@@ -223,9 +223,15 @@ impl Drop for Gateway {
 }
 
 impl Gateway {
-    /// Starts `corsair serve ARGS --listen ... --admin ...` and waits until
-    /// both ports accept connections.
+    /// Starts `corsair serve ARGS --listen ... --admin ...`, logging
+    /// warnings and errors to the test's stderr, and waits until both
+    /// ports accept connections.
     fn start(args: &[&str]) -> Gateway {
+        Gateway::start_logging(args, &["--log-level", "warn"], Stdio::inherit())
+    }
+
+    /// [`Gateway::start`] with its own log options and log destination.
+    fn start_logging(args: &[&str], log: &[&str], stderr: Stdio) -> Gateway {
         let port = free_port();
         let admin = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_corsair"))
@@ -233,10 +239,10 @@ impl Gateway {
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--admin", &format!("127.0.0.1:{admin}")])
-            .args(["--log-level", "warn"])
+            .args(log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn corsair serve");
         let mut gw = Gateway { child, port, admin };
@@ -252,6 +258,20 @@ impl Gateway {
             assert!(Instant::now() < deadline, "corsair serve did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits (10 s at most) for the process to exit, and checks it exited
+    /// with success.
+    fn wait_for_clean_exit(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "the gateway did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status}");
     }
 
     fn with_config(file: &ConfigFile) -> Gateway {
@@ -524,6 +544,77 @@ async fn policy_is_applied_on_the_wire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_access_log_has_a_line_per_request_with_the_decision() {
+    let up = start_upstream("a").await;
+    let file = ConfigFile::new(&config(up.addr, "", POLICY));
+    let log_path = std::env::temp_dir().join(format!("corsair-access-{}.log", free_port()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut gw = Gateway::start_logging(
+        &["--config", file.0.to_str().unwrap()],
+        &["--log-format", "json", "--log-level", "info"],
+        Stdio::from(log),
+    );
+    assert_eq!(
+        get(&gw.url("/items?token=secret"), Some(APP)).await.status,
+        200
+    );
+    assert_eq!(get(&gw.url("/items"), Some(OTHER)).await.status, 200);
+    assert_eq!(
+        preflight(&gw.url("/items"), APP, "DELETE", None)
+            .await
+            .status,
+        403
+    );
+    let access = || {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"))
+            })
+            .filter(|v| v["target"] == "corsair::access")
+            .collect::<Vec<_>>()
+    };
+    wait_until("three access log lines", || async { access().len() == 3 }).await;
+    // Each worker thread writes its lines in batches: lines of different
+    // connections may come out of order, so each is found by its content.
+    let lines = access();
+    let find = |method: &str, decision: &str| {
+        lines
+            .iter()
+            .find(|l| l["method"] == method && l["decision"] == decision)
+            .unwrap_or_else(|| panic!("no {method} {decision} line in {lines:?}"))
+            .clone()
+    };
+    let allowed = find("GET", "origin-exact");
+    // The query is left out: it may hold secrets.
+    assert_eq!(allowed["path"], "/items");
+    assert_eq!(allowed["status"], 200);
+    assert_eq!(allowed["kind"], "actual");
+    assert_eq!(allowed["level"], "INFO");
+    assert_eq!(allowed["message"], "request");
+    assert!(allowed["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(allowed["route"].is_string());
+    assert!(allowed["timestamp"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+    let refused = find("GET", "origin-not-allowed");
+    assert_eq!(refused["status"], 200);
+    assert_eq!(refused["kind"], "actual");
+    let preflight = find("OPTIONS", "method-not-allowed");
+    assert_eq!(preflight["kind"], "preflight");
+    assert_eq!(preflight["status"], 403);
+    // Lines still batched when the gateway is told to stop are written
+    // before it exits: none is lost.
+    for _ in 0..40 {
+        assert_eq!(get(&gw.url("/more"), Some(APP)).await.status, 200);
+    }
+    gw.signal("-TERM");
+    gw.wait_for_clean_exit();
+    assert_eq!(access().len(), 43);
+    let _ = std::fs::remove_file(&log_path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hop_by_hop_headers_are_not_forwarded() {
     let up = start_upstream("a").await;
     let file = ConfigFile::new(&config(up.addr, "", POLICY));
@@ -793,15 +884,7 @@ async fn graceful_shutdown_completes_in_flight_requests() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text, "slow done");
     assert_eq!(r.header("access-control-allow-origin"), Some(APP));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = gw.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the gateway did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status}");
+    gw.wait_for_clean_exit();
     assert!(TcpStream::connect(("127.0.0.1", gw.port)).is_err());
 }
 

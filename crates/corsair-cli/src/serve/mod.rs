@@ -27,6 +27,7 @@ mod failure;
 mod forwarded;
 mod gateway;
 mod h1pool;
+mod json_log;
 mod logging;
 mod metrics;
 mod proxy;
@@ -302,6 +303,7 @@ async fn serve(
             .name(format!("corsair-worker-{index}"))
             .spawn(move || {
                 Metrics::enter_worker(index);
+                logging::batch_this_thread();
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build();
@@ -312,6 +314,9 @@ async fn serve(
                         true
                     }
                 };
+                // Every access-log line of the worker out before the
+                // process may exit.
+                logging::flush();
                 let _ = done_tx.send(drained);
             });
         if let Err(e) = spawned {

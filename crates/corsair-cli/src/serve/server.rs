@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use super::drain::{self, h2c_preface, Conn, Tracked};
 use super::forwarded::ClientInfo;
 use super::gateway::{Gateway, State};
+use super::logging;
 use super::timer::{self, CoarseTimer};
 
 /// The largest request head (request line and headers) accepted; bigger
@@ -116,6 +117,8 @@ pub async fn serve(
     // The clock of this worker's header-read and upstream timeouts; ends
     // with the runtime.
     tokio::spawn(timer::drive());
+    // This worker's batched access-log lines written at least this often.
+    tokio::spawn(logging::flush_every(timer::TICK));
     loop {
         let (stream, peer) = tokio::select! {
             accepted = incoming.recv() => match accepted {
