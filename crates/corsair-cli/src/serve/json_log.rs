@@ -46,12 +46,10 @@ fn line(event: &Event<'_>) -> String {
     // RFC 3339 in UTC with microseconds, as tracing-subscriber writes it:
     // digits and `-:.TZ` only, nothing to escape.
     out.push_str("{\"timestamp\":\"");
-    // Writing to a `String` cannot fail.
-    let _ = write!(
-        out,
-        "{}",
-        humantime::format_rfc3339_micros(std::time::SystemTime::now())
-    );
+    // Writing to a `String` cannot fail. humantime panics on a time before
+    // 1970: a clock set that far back logs the epoch instead.
+    let now = std::time::SystemTime::now().max(std::time::UNIX_EPOCH);
+    let _ = write!(out, "{}", humantime::format_rfc3339_micros(now));
     out.push_str("\",\"level\":\"");
     out.push_str(meta.level().as_str());
     out.push('"');

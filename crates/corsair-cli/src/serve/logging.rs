@@ -22,7 +22,7 @@ use super::args::LogFormat;
 use super::json_log::JsonLines;
 
 /// A worker's batch is written out once it holds this many bytes (about
-/// 60 JSON access-log lines).
+/// 70 JSON access-log lines of 230 bytes).
 pub const BATCH_BYTES: usize = 16 * 1024;
 
 /// Installs the subscriber. Called once, before anything is logged.
@@ -80,30 +80,17 @@ impl<W: Write> Drop for Batch<W> {
     }
 }
 
-/// Where a thread's lines go, one `write_all` for the whole batch.
-struct Stderr;
-
-impl Write for Stderr {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        io::stderr().lock().write(buf)
-    }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        io::stderr().lock().write_all(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 thread_local! {
-    /// This thread's batch, when it batches (worker threads only).
-    static BATCH: RefCell<Option<Batch<Stderr>>> = const { RefCell::new(None) };
+    /// This thread's batch, when it batches (worker threads only). A batch
+    /// goes out in one `write_all`, under stderr's lock, so batches of two
+    /// threads never mix within a line.
+    static BATCH: RefCell<Option<Batch<io::Stderr>>> = const { RefCell::new(None) };
 }
 
 /// Batches this thread's access-log lines from now on. The thread must
 /// then call [`flush`] regularly ([`flush_every`]) and when it is done.
 pub fn batch_this_thread() {
-    BATCH.with(|b| *b.borrow_mut() = Some(Batch::new(Stderr)));
+    BATCH.with(|b| *b.borrow_mut() = Some(Batch::new(io::stderr())));
 }
 
 /// Writes out this thread's batched lines.
