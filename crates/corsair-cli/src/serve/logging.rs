@@ -1,5 +1,5 @@
 //! The log output: `tracing` events to stderr, as JSON lines
-//! ([`JsonLines`]) or readable text, up to `--log-level`.
+//! ([`JsonLines`]) or readable text ([`TextLines`]), up to `--log-level`.
 //!
 //! Access-log lines from the worker threads are written in batches: each
 //! worker appends its lines to a buffer of its own and writes the buffer
@@ -19,7 +19,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use super::access_log;
 use super::args::LogFormat;
-use super::json_log::JsonLines;
+use super::log_line::{JsonLines, TextLines};
 
 /// A worker's batch is written out once it holds this many bytes (about
 /// 70 JSON access-log lines of 230 bytes).
@@ -34,7 +34,7 @@ pub fn init(format: LogFormat, level: tracing::Level) {
         .with_target(true);
     let result = match format {
         LogFormat::Json => builder.event_format(JsonLines).try_init(),
-        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Pretty => builder.event_format(TextLines).try_init(),
     };
     if let Err(e) = result {
         eprintln!("warning: logging is not available: {e}");

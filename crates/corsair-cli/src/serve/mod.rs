@@ -27,7 +27,7 @@ mod failure;
 mod forwarded;
 mod gateway;
 mod h1pool;
-mod json_log;
+mod log_line;
 mod logging;
 mod metrics;
 mod proxy;
