@@ -238,7 +238,8 @@ fn push_escaped(out: &mut String, s: &str) {
 }
 
 /// `s` for a text line, as it is but for the ASCII control characters
-/// (ESC among them), written `\u{1b}` as Rust's `Debug` writes them.
+/// (ESC among them), each written as two hex digits in `\u{…}` (`\u{1b}`,
+/// `\u{0a}`).
 fn push_text(out: &mut String, s: &str) {
     push_with(
         out,
