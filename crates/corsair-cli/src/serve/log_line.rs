@@ -1,5 +1,5 @@
-//! The two log line formats, `--log-format json` ([`JsonLines`]) and
-//! `--log-format pretty` ([`TextLines`]), written straight into one
+//! The two log line formats ([`Style`]), `--log-format json` and
+//! `--log-format pretty`, written straight into one
 //! `String` per event and handed to the writer in one piece.
 //!
 //! - JSON: one flat object per event,
@@ -31,49 +31,29 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The JSON-lines event format (see the module docs).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsonLines;
-
-/// The readable event format (see the module docs).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TextLines;
-
-impl<S, N> FormatEvent<S, N> for JsonLines
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        writer.write_str(&line(event, Style::Json))
-    }
-}
-
-impl<S, N> FormatEvent<S, N> for TextLines
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        writer.write_str(&line(event, Style::Text))
-    }
-}
-
-/// Which of the two formats a line is in.
+/// The two line formats (see the module docs); each is the event format
+/// the subscriber is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
+pub enum Style {
+    /// `--log-format json`: one JSON object a line.
     Json,
+    /// `--log-format pretty`: tracing-subscriber's readable line.
     Text,
+}
+
+impl<S, N> FormatEvent<S, N> for Style
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        writer.write_str(&line(event, *self))
+    }
 }
 
 /// The line for `event`, newline included.
@@ -343,7 +323,7 @@ mod tests {
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
             .with_max_level(tracing::Level::TRACE)
-            .event_format(JsonLines)
+            .event_format(Style::Json)
             .finish();
         tracing::subscriber::with_default(subscriber, emit);
         let bytes = captured.0.lock().unwrap().clone();
@@ -438,7 +418,7 @@ mod tests {
     }
 
     /// The text lines `emit` logs, each without its timestamp: through
-    /// [`TextLines`], or through tracing-subscriber's own text format.
+    /// [`Style::Text`], or through tracing-subscriber's own text format.
     fn text_lines(emit: &dyn Fn(), ours: bool) -> Vec<String> {
         let captured = Captured::default();
         let writer = captured.clone();
@@ -448,7 +428,7 @@ mod tests {
             .with_ansi(false)
             .with_target(true);
         if ours {
-            tracing::subscriber::with_default(builder.event_format(TextLines).finish(), emit);
+            tracing::subscriber::with_default(builder.event_format(Style::Text).finish(), emit);
         } else {
             tracing::subscriber::with_default(builder.finish(), emit);
         }

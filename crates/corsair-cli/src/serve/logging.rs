@@ -1,5 +1,5 @@
-//! The log output: `tracing` events to stderr, as JSON lines
-//! ([`JsonLines`]) or readable text ([`TextLines`]), up to `--log-level`.
+//! The log output: `tracing` events to stderr, as JSON lines or readable
+//! text ([`Style`]), up to `--log-level`.
 //!
 //! Access-log lines from the worker threads are written in batches: each
 //! worker appends its lines to a buffer of its own and writes the buffer
@@ -19,7 +19,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use super::access_log;
 use super::args::LogFormat;
-use super::log_line::{JsonLines, TextLines};
+use super::log_line::Style;
 
 /// A worker's batch is written out once it holds this many bytes (about
 /// 70 JSON access-log lines of 230 bytes).
@@ -27,15 +27,17 @@ pub const BATCH_BYTES: usize = 16 * 1024;
 
 /// Installs the subscriber. Called once, before anything is logged.
 pub fn init(format: LogFormat, level: tracing::Level) {
-    let builder = tracing_subscriber::fmt()
+    let style = match format {
+        LogFormat::Json => Style::Json,
+        LogFormat::Pretty => Style::Text,
+    };
+    let result = tracing_subscriber::fmt()
         .with_writer(Output)
         .with_max_level(level)
         .with_ansi(false)
-        .with_target(true);
-    let result = match format {
-        LogFormat::Json => builder.event_format(JsonLines).try_init(),
-        LogFormat::Pretty => builder.event_format(TextLines).try_init(),
-    };
+        .with_target(true)
+        .event_format(style)
+        .try_init();
     if let Err(e) = result {
         eprintln!("warning: logging is not available: {e}");
     }
