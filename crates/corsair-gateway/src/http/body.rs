@@ -13,7 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::h1pool::PooledBody;
+use crate::upstream::h1pool::PooledBody;
 
 /// A response body: empty (preflights), a short message (errors), or the
 /// upstream's body streamed frame by frame.

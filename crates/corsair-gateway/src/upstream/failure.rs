@@ -5,7 +5,7 @@
 
 use http::{header, HeaderValue, Response, StatusCode};
 
-use super::body::GatewayBody;
+use crate::http::body::GatewayBody;
 
 /// Why the gateway answered instead of the upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,10 @@
-//! The command line of `corsair serve`.
+//! `corsair serve`: the command line over the `corsair-gateway` crate.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+use corsair::CorsConfig;
+use corsair_gateway::{GatewayFile, LogStyle, Options, Overrides, Source};
 
 /// How the access log and the other events are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,4 +73,54 @@ pub struct Args {
     /// The most verbose level logged: error, warn, info (access log), debug, trace.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: tracing::Level,
+}
+
+impl From<LogFormat> for LogStyle {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Json => LogStyle::Json,
+            LogFormat::Pretty => LogStyle::Text,
+        }
+    }
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> ExitCode {
+    let source = match (&args.config, &args.upstream) {
+        (Some(path), _) => Source::File(path.clone()),
+        (None, Some(upstream)) => Source::Inline(Box::new(GatewayFile {
+            upstream: Some(upstream.clone()),
+            cors: Some(CorsConfig {
+                allow_origins: args.allow_origins.clone(),
+                allow_methods: args.allow_methods.clone(),
+                allow_headers: args.allow_headers.clone(),
+                allow_credentials: args.allow_credentials,
+                ..CorsConfig::default()
+            }),
+            ..GatewayFile::default()
+        })),
+        (None, None) => {
+            eprintln!(
+                "error: give --config FILE, or --upstream URL with at least one --allow-origin \
+                 ORIGIN (see `corsair serve --help`)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let options = Options {
+        source,
+        overrides: Overrides {
+            listen: args.listen,
+            admin: args.admin,
+        },
+        log_style: args.log_format.into(),
+        log_level: args.log_level,
+    };
+    match corsair_gateway::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use super::failure::Failure;
+use crate::upstream::failure::Failure;
 
 /// The request kinds, as [`corsair::RequestKind::as_str`] writes them.
 const KINDS: [&str; 3] = ["non-cors", "actual", "preflight"];

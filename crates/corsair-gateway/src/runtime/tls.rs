@@ -7,7 +7,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-use super::config::TlsFile;
+use crate::config::file::TlsFile;
 
 /// Loads the PEM files and builds the acceptor; the error says which file
 /// is wrong and how.

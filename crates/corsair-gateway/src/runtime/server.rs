@@ -13,11 +13,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::drain::{self, h2c_preface, Conn, Tracked};
-use super::forwarded::ClientInfo;
-use super::gateway::{Gateway, State};
-use super::logging;
-use super::timer::{self, CoarseTimer};
+use crate::gateway::{Gateway, State};
+use crate::http::forwarded::ClientInfo;
+use crate::observability::logging;
+use crate::runtime::connection::{self, h2c_preface, Conn, Tracked};
+use crate::runtime::timer::{self, CoarseTimer};
 
 /// The largest request head (request line and headers) accepted; bigger
 /// ones get 431 on HTTP/1.1.
@@ -170,7 +170,7 @@ pub async fn serve(
         tokio::spawn(local);
     }
     drop(incoming);
-    tokio::time::timeout(drain_time, drain::drain())
+    tokio::time::timeout(drain_time, connection::drain())
         .await
         .is_ok()
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use corsair::{CorsConfig, Policy};
 
-use super::config::{GatewayFile, TlsFile};
-use super::upstream::Upstream;
+use crate::config::file::{GatewayFile, TlsFile};
+use crate::upstream::target::Upstream;
 
 /// Default `max_body_bytes`: 10 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;

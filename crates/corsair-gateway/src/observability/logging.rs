@@ -17,20 +17,15 @@ use std::time::Duration;
 use tracing::Metadata;
 use tracing_subscriber::fmt::MakeWriter;
 
-use super::access_log;
-use super::args::LogFormat;
-use super::log_line::Style;
+use crate::observability::access_log;
+use crate::observability::log_line::Style;
 
 /// A worker's batch is written out once it holds this many bytes (about
 /// 70 JSON access-log lines of 230 bytes).
 pub const BATCH_BYTES: usize = 16 * 1024;
 
 /// Installs the subscriber. Called once, before anything is logged.
-pub fn init(format: LogFormat, level: tracing::Level) {
-    let style = match format {
-        LogFormat::Json => Style::Json,
-        LogFormat::Pretty => Style::Text,
-    };
+pub fn init(style: Style, level: tracing::Level) {
     let result = tracing_subscriber::fmt()
         .with_writer(Output)
         .with_max_level(level)

@@ -13,11 +13,11 @@ use std::time::Duration;
 use tokio::signal::unix::Signal;
 use tokio::sync::watch;
 
-use super::config::GatewayFile;
-use super::gateway::{Snapshot, State};
-use super::metrics::Metrics;
-use super::settings::{self, Settings};
-use super::Overrides;
+use crate::config::file::GatewayFile;
+use crate::config::settings::{self, Settings};
+use crate::gateway::{Snapshot, State};
+use crate::observability::metrics::Metrics;
+use crate::Overrides;
 
 const TARGET: &str = "corsair::reload";
 
@@ -110,7 +110,7 @@ pub async fn watch(
         let forced = tokio::select! {
             _ = async { match hangup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
             _ = tick.tick() => false,
-            _ = super::server::stopped(&mut stop) => return,
+            _ = crate::runtime::server::stopped(&mut stop) => return,
         };
         let text = match tokio::fs::read_to_string(&source.path).await {
             Ok(t) => t,

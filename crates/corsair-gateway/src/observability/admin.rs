@@ -12,8 +12,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::body::GatewayBody;
-use super::metrics::Metrics;
+use crate::http::body::GatewayBody;
+use crate::observability::metrics::Metrics;
 
 fn answer(metrics: &Metrics, request: &Request<Incoming>) -> Response<GatewayBody> {
     let (status, content_type, body) = match (request.method(), request.uri().path()) {
@@ -45,7 +45,7 @@ pub async fn run(listener: TcpListener, metrics: Arc<Metrics>, mut stop: watch::
                 Ok((s, _)) => s,
                 Err(_) => continue,
             },
-            _ = super::server::stopped(&mut stop) => return,
+            _ = crate::runtime::server::stopped(&mut stop) => return,
         };
         let metrics = metrics.clone();
         tokio::spawn(async move {

@@ -22,7 +22,7 @@ use hyper::client::conn::TrySendError;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::body::CappedBody;
+use crate::http::body::CappedBody;
 
 /// The most idle connections a worker keeps per upstream.
 const MAX_IDLE: usize = 1024;

@@ -1,4 +1,5 @@
-//! `corsair serve`: a CORS gateway in front of any HTTP API.
+//! corsair-gateway: a CORS gateway in front of any HTTP API, the engine of
+//! `corsair serve`.
 //!
 //! Preflights are answered by the gateway with the policy (corsair-tower's
 //! `CorsLayer`) and never forwarded; every other request is forwarded to the
@@ -7,60 +8,63 @@
 //! When the upstream fails, the gateway answers 502/504 with the CORS
 //! headers the policy grants, so the page can read the error.
 //!
-//! Modules: [`args`] (command line), [`config`] (file shape), [`settings`]
-//! (validated config, routes), [`upstream`] (target URLs: never taken from
-//! the request), [`forwarded`] (hop-by-hop and forwarding headers),
-//! [`body`] (streaming bodies, `max_body_bytes`), [`failure`] (502/504/413
-//! answers), [`proxy`] (the forwarding service), [`gateway`] (route choice,
-//! CORS layer, access log), [`server`] (listener, HTTP/1.1 + HTTP/2,
-//! graceful shutdown), [`tls`], [`reload`], [`admin`] and [`metrics`].
+//! The folders follow a request:
+//! - [`config`]: the file's shape, the validated settings and routes, hot
+//!   reload;
+//! - [`runtime`]: the listener, the worker threads and their connections
+//!   (HTTP/1.1 and HTTP/2, TLS), timeouts and graceful shutdown;
+//! - [`gateway`]: the per-connection service, route choice, the CORS layer;
+//! - [`http`]: what the gateway does to messages: forwarding headers,
+//!   WebSocket upgrades, streamed bodies;
+//! - [`upstream`]: where requests go and how (the proxy, its connection
+//!   pools, 502/504 answers);
+//! - [`observability`]: the access log, metrics and the admin listener.
+//!
+//! # Thread per core
+//!
+//! Requests are served by worker threads, one single-threaded tokio runtime
+//! each; a connection, its requests and its upstream connections live on
+//! the thread that accepted it. Per-thread state (the timer's deadlines,
+//! the connection registry, the metrics shard, the access-log batch) is
+//! therefore only ever touched by its own thread, so it needs no lock; the
+//! types that hold such state are `!Send` where the compiler can say so,
+//! and every future touching them is spawned on its worker's own runtime.
+//! The only cross-thread traffic is the acceptor handing over connections
+//! and a reload swapping a worker's config snapshot.
 
-mod access_log;
-mod admin;
-mod args;
-mod body;
-mod client;
-mod config;
-mod drain;
-mod duration;
-mod failure;
-mod forwarded;
-mod gateway;
-mod h1pool;
-mod log_line;
-mod logging;
-mod metrics;
-mod proxy;
-mod reload;
-mod server;
-mod settings;
-mod slots;
-mod timer;
-mod tls;
-mod upgrade;
-mod upstream;
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod observability;
+pub mod runtime;
+pub mod upstream;
 
-use std::process::ExitCode;
+pub use config::file::GatewayFile;
+pub use observability::log_line::Style as LogStyle;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use corsair::CorsConfig;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot, watch};
 
-pub use args::Args;
-use config::GatewayFile;
+use config::reload;
+use config::settings::{self, Settings};
 use gateway::{Snapshot, State};
-use metrics::Metrics;
-use proxy::Shared;
-use settings::Settings;
+use observability::{admin, logging, metrics::Metrics};
+use runtime::{server, tls};
+use upstream::{client, h1pool, proxy::Shared};
 
-/// Command-line values that override the file's, on every reload too.
+/// Values given on the command line that override the file's, on every
+/// reload too.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    listen: Option<String>,
-    admin: Option<String>,
+    /// The address to listen on.
+    pub listen: Option<String>,
+    /// The admin address.
+    pub admin: Option<String>,
 }
 
 impl Overrides {
@@ -74,90 +78,112 @@ impl Overrides {
     }
 }
 
-/// The quick-start config made from the flags.
-fn quick_start(args: &Args) -> GatewayFile {
-    GatewayFile {
-        upstream: args.upstream.clone(),
-        cors: Some(CorsConfig {
-            allow_origins: args.allow_origins.clone(),
-            allow_methods: args.allow_methods.clone(),
-            allow_headers: args.allow_headers.clone(),
-            allow_credentials: args.allow_credentials,
-            ..CorsConfig::default()
-        }),
-        ..GatewayFile::default()
+/// Where the gateway's configuration comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A config file, reloaded on SIGHUP and when it changes.
+    File(PathBuf),
+    /// A config built in memory (the command line's quick start): never
+    /// reloaded.
+    Inline(Box<GatewayFile>),
+}
+
+/// How to start a gateway.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The configuration.
+    pub source: Source,
+    /// Command-line values that win over the file's.
+    pub overrides: Overrides,
+    /// The log line format.
+    pub log_style: LogStyle,
+    /// The most verbose level logged (`info` includes the access log).
+    pub log_level: tracing::Level,
+}
+
+/// Why a gateway could not start (or stopped with an error).
+#[derive(Debug)]
+pub enum Error {
+    /// The configuration is wrong: every problem, each saying what to change.
+    Config(Vec<String>),
+    /// Something outside the config stopped the start (an address in use,
+    /// no threads, no signal handlers).
+    Start(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Config(problems) => {
+                let n = problems.len();
+                write!(
+                    f,
+                    "invalid gateway config: {n} problem{}",
+                    if n == 1 { "" } else { "s" }
+                )?;
+                for p in problems {
+                    write!(f, "\n  {p}")?;
+                }
+                Ok(())
+            }
+            Error::Start(message) => f.write_str(message),
+        }
     }
 }
 
-/// Runs the command.
-pub fn run(args: Args) -> ExitCode {
-    logging::init(args.log_format, args.log_level);
-    let overrides = Overrides {
-        listen: args.listen.clone(),
-        admin: args.admin.clone(),
-    };
-    let (settings, source) = match &args.config {
-        Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: cannot read config file {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            };
+impl std::error::Error for Error {}
+
+impl Error {
+    /// The process exit status for this error: 2 for a config the user
+    /// must fix, 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) => 2,
+            Error::Start(_) => 1,
+        }
+    }
+}
+
+/// Runs a gateway until SIGTERM or SIGINT, then drains in-flight requests.
+/// Installs the `tracing` subscriber first, so call it once per process.
+pub fn run(options: Options) -> Result<(), Error> {
+    logging::init(options.log_style, options.log_level);
+    let (settings, source) = match options.source {
+        Source::File(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::Config(vec![format!(
+                    "cannot read config file {}: {e}",
+                    path.display()
+                )])
+            })?;
             let source = reload::Source {
-                path: path.clone(),
-                overrides,
+                path,
+                overrides: options.overrides,
             };
-            match source.load(&text) {
-                Ok(s) => (s, Some((source, text))),
-                Err(problems) => {
-                    report(&problems);
-                    return ExitCode::from(2);
-                }
-            }
+            let settings = source.load(&text).map_err(Error::Config)?;
+            (settings, Some((source, text)))
         }
-        None if args.upstream.is_some() => {
-            let mut file = quick_start(&args);
-            overrides.apply(&mut file);
-            match settings::validate(&file) {
-                Ok(s) => (s, None),
-                Err(p) => {
-                    report(&p.0);
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        None => {
-            eprintln!(
-                "error: give --config FILE, or --upstream URL with at least one --allow-origin \
-                 ORIGIN (see `corsair serve --help`)"
-            );
-            return ExitCode::from(2);
+        Source::Inline(mut file) => {
+            options.overrides.apply(&mut file);
+            let settings = settings::validate(&file).map_err(|p| Error::Config(p.0))?;
+            (settings, None)
         }
     };
     for w in settings.warnings() {
         tracing::warn!(target: "corsair::config", "{w}");
     }
-    let tls = match settings.tls.as_ref().map(tls::acceptor).transpose() {
-        Ok(t) => t,
-        Err(e) => {
-            report(&[e]);
-            return ExitCode::from(2);
-        }
-    };
+    let tls = settings
+        .tls
+        .as_ref()
+        .map(tls::acceptor)
+        .transpose()
+        .map_err(|e| Error::Config(vec![e]))?;
     // The control runtime: signals, reloads, the admin listener and the
     // acceptor. Requests are served by the worker threads (see `serve`).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .map_err(|e| Error::Start(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(serve(settings, source, tls))
 }
 
@@ -172,22 +198,11 @@ fn worker_count() -> usize {
         .unwrap_or(1)
 }
 
-fn report(problems: &[String]) {
-    let n = problems.len();
-    eprintln!(
-        "error: invalid gateway config: {n} problem{}",
-        if n == 1 { "" } else { "s" }
-    );
-    for p in problems {
-        eprintln!("  {p}");
-    }
-}
-
 async fn serve(
     settings: Settings,
     source: Option<(reload::Source, String)>,
     tls: Option<tokio_rustls::TlsAcceptor>,
-) -> ExitCode {
+) -> Result<(), Error> {
     // Signal handlers first, so a SIGHUP sent once the port is open never
     // kills the process.
     let (mut term, mut int) = match (
@@ -196,8 +211,7 @@ async fn serve(
     ) {
         (Ok(t), Ok(i)) => (t, i),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: cannot install signal handlers: {e}");
-            return ExitCode::FAILURE;
+            return Err(Error::Start(format!("cannot install signal handlers: {e}")));
         }
     };
     let hangup = signal(SignalKind::hangup()).ok();
@@ -216,27 +230,24 @@ async fn serve(
                 metrics: metrics.clone(),
             })),
             Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
+                return Err(Error::Start(e.to_string()));
             }
         }
     }
     let listener = match TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
-                "error: cannot listen on {}: {e} (is another process using it? change `listen` or --listen)",
-                settings.listen
-            );
-            return ExitCode::FAILURE;
+            return Err(Error::Start(format!("cannot listen on {}: {e} (is another process using it? change `listen` or --listen)",
+                settings.listen)));
         }
     };
     let admin = match settings.admin {
         Some(addr) => match TcpListener::bind(addr).await {
             Ok(l) => Some(l),
             Err(e) => {
-                eprintln!("error: cannot listen on admin address {addr}: {e}");
-                return ExitCode::FAILURE;
+                return Err(Error::Start(format!(
+                    "cannot listen on admin address {addr}: {e}"
+                )));
             }
         },
         None => None,
@@ -320,8 +331,7 @@ async fn serve(
                 let _ = done_tx.send(drained);
             });
         if let Err(e) = spawned {
-            eprintln!("error: cannot start a worker thread: {e}");
-            return ExitCode::FAILURE;
+            return Err(Error::Start(format!("cannot start a worker thread: {e}")));
         }
     }
     let acceptor = tokio::spawn(server::accept(listener, senders, drain, stop_rx));
@@ -340,5 +350,5 @@ async fn serve(
     } else {
         tracing::warn!(target: "corsair::server", "drain timeout reached; closing the remaining connections");
     }
-    ExitCode::SUCCESS
+    Ok(())
 }

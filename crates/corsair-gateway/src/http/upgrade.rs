@@ -21,8 +21,8 @@ use hyper_util::rt::TokioIo;
 
 use std::sync::Arc;
 
-use super::body::GatewayBody;
-use super::proxy::Shared;
+use crate::http::body::GatewayBody;
+use crate::upstream::proxy::Shared;
 
 /// Whether a request asks for a WebSocket:
 /// an HTTP/1.1 request with `upgrade` among its `Connection` tokens and
@@ -153,7 +153,12 @@ pub fn tunnel(client: OnUpgrade, upstream: OnUpgrade, shared: Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::headers;
+
+    /// A header map of `(name, value)` pairs, in order.
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let pair = |(n, v): &(&str, &str)| (n.parse().unwrap(), v.parse().unwrap());
+        pairs.iter().map(pair).collect()
+    }
 
     #[test]
     fn a_websocket_upgrade_needs_both_headers_on_http_1_1() {

@@ -24,14 +24,14 @@
 //! ```
 //!
 //! Parsing checks only the shape (unknown keys are errors, so a typo is
-//! reported); [`super::settings`] checks the values and reports every problem.
+//! reported); [`crate::config::settings`] checks the values and reports every problem.
 
 use std::path::PathBuf;
 
 use corsair::CorsConfig;
 use serde::Deserialize;
 
-use super::duration::DurationText;
+use crate::config::duration::DurationText;
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]

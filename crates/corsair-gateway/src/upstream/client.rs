@@ -9,8 +9,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::body::CappedBody;
-use super::settings::Timeouts;
+use crate::config::settings::Timeouts;
+use crate::http::body::CappedBody;
 
 /// The client every route shares; its pool keeps connections per upstream.
 pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, CappedBody>;

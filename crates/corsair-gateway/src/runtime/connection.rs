@@ -24,8 +24,10 @@ use hyper::server::conn::{http1, http2};
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpStream;
 
-use super::gateway::Gateway;
-use super::slots::{refresh, Slots};
+use crate::gateway::Gateway;
+use slab::Slab;
+
+use crate::runtime::refresh;
 
 /// The HTTP/2 connection preface (RFC 9113 §3.4), which a client speaking
 /// HTTP/2 with prior knowledge (h2c) sends first.
@@ -91,7 +93,7 @@ struct Registry {
     /// Set once by [`drain`]: connections finish what they have and close.
     draining: bool,
     /// The wakers of the live connections polled so far.
-    wakers: Slots<Waker>,
+    wakers: Slab<Waker>,
     /// The live connections (counted from their start, before any poll).
     live: usize,
     /// [`drain`]'s waker, woken when the last connection ends.
@@ -168,7 +170,7 @@ impl<I: Read + Write + Unpin + Send + 'static> Drop for Tracked<I> {
                 return;
             };
             if let Some(i) = self.slot {
-                r.wakers.remove(i);
+                r.wakers.try_remove(i);
             }
             r.live = r.live.saturating_sub(1);
             if r.live == 0 {
@@ -187,7 +189,7 @@ pub async fn drain() {
         let mut r = r.borrow_mut();
         r.draining = true;
         DRAINING.with(|d| d.set(true));
-        r.wakers.take_all()
+        r.wakers.drain().collect()
     });
     for w in wakers {
         w.wake();

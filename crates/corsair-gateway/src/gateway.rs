@@ -17,12 +17,12 @@ use hyper::body::Incoming;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::access_log;
-use super::body::GatewayBody;
-use super::forwarded::{self, ClientInfo};
-use super::proxy::{Proxy, ProxyFuture, Shared, Target};
-use super::settings::{Route, Settings};
-use super::upgrade;
+use crate::config::settings::{Route, Settings};
+use crate::http::body::GatewayBody;
+use crate::http::forwarded::{self, ClientInfo};
+use crate::http::upgrade;
+use crate::observability::access_log;
+use crate::upstream::proxy::{Proxy, ProxyFuture, Shared, Target};
 
 /// One route, ready to serve: its name (for the access log) and the CORS
 /// layer wrapping the proxy to its upstream.

@@ -14,15 +14,15 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use tower_service::Service;
 
-use super::body::{CappedBody, GatewayBody, Tripped};
-use super::client::UpstreamClient;
-use super::failure::Failure;
-use super::forwarded::{self, ClientInfo};
-use super::h1pool::{self, Checkout, PoolTimeouts, PooledBody, SendError};
-use super::metrics::Metrics;
-use super::timer::{self, Elapsed, Timeout};
-use super::upgrade;
-use super::upstream::Upstream;
+use crate::http::body::{CappedBody, GatewayBody, Tripped};
+use crate::http::forwarded::{self, ClientInfo};
+use crate::http::upgrade;
+use crate::observability::metrics::Metrics;
+use crate::runtime::timer::{self, Elapsed, Timeout};
+use crate::upstream::client::UpstreamClient;
+use crate::upstream::failure::Failure;
+use crate::upstream::h1pool::{self, Checkout, PoolTimeouts, PooledBody, SendError};
+use crate::upstream::target::Upstream;
 
 /// What one worker's proxies share for the life of the process. Each
 /// worker thread has its own, so the reference counts a request touches
@@ -127,7 +127,7 @@ impl Proxy {
         if declared.is_some_and(|n| n > target.max_body_bytes) {
             // Answered without reading the body: read the rest away so the
             // client gets to see the 413.
-            super::body::drain(request.into_body());
+            crate::http::body::drain(request.into_body());
             return Err(Failure::BodyTooLarge);
         }
         let (mut parts, body) = request.into_parts();

@@ -1,0 +1,7 @@
+//! What the gateway does to the messages it passes on: hop-by-hop and
+//! forwarding headers ([`forwarded`]), WebSocket upgrades ([`upgrade`]) and
+//! streamed bodies ([`body`]).
+
+pub mod body;
+pub mod forwarded;
+pub mod upgrade;
