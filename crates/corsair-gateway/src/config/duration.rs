@@ -24,18 +24,16 @@ impl DurationText {
     }
 }
 
+/// A number alone is seconds; anything else goes to `humantime`
+/// (`"250ms"`, `"5s"`, `"2m"`, `"1h 30m"`).
 fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let help = || format!("`{text}` is not a duration: write e.g. \"250ms\", \"5s\" or \"2m\"");
-    let n: u64 = digits.parse().map_err(|_| help())?;
-    match unit.trim() {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" | "" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-        _ => Err(help()),
+    if let Ok(seconds) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
     }
+    humantime::parse_duration(t).map_err(|e| {
+        format!("`{text}` is not a duration ({e}): write e.g. \"250ms\", \"5s\" or \"2m\"")
+    })
 }
 
 #[cfg(test)]
@@ -48,7 +46,8 @@ mod tests {
         assert_eq!(parse("5s"), Ok(Duration::from_secs(5)));
         assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse("7"), Ok(Duration::from_secs(7)));
-        assert!(parse("5h").unwrap_err().contains("\"250ms\""));
+        assert_eq!(parse("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse("5 parsecs").unwrap_err().contains("\"250ms\""));
         assert!(parse("fast").is_err());
         assert!(parse("").is_err());
     }

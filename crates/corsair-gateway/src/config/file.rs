@@ -10,6 +10,9 @@
 //! connect = "5s"
 //! upstream = "30s"
 //! idle = "60s"
+//! body = "60s"
+//! upstream_body = "60s"
+//! handshake = "10s"
 //! shutdown = "30s"
 //! [tls]
 //! cert = "cert.pem"
@@ -48,6 +51,21 @@ pub struct GatewayFile {
     /// Forward the client's `Host` instead of the upstream's (default false).
     #[serde(default)]
     pub preserve_host: bool,
+    /// Request headers removed before forwarding: client-IP headers the
+    /// gateway does not vouch for (default: `X-Real-IP`, `True-Client-IP`,
+    /// `CF-Connecting-IP`, `X-Client-IP`, `X-Forwarded-Port`); a list here
+    /// replaces the default.
+    pub strip_request_headers: Option<Vec<String>>,
+    /// The host names the gateway is reached by (and each route's `host`):
+    /// a WebSocket handshake whose `Origin` is one of them is the gateway's
+    /// own page, let through whatever the policy says.
+    #[serde(default)]
+    pub server_names: Vec<String>,
+    /// Forward paths the gateway and an upstream may read differently
+    /// (`%2F`, `%5C`, `;`, `..` above the root) for requests no route takes,
+    /// instead of answering 400 (default false).
+    #[serde(default)]
+    pub allow_ambiguous_paths: bool,
     /// Timeouts.
     #[serde(default)]
     pub timeouts: TimeoutsFile,
@@ -68,8 +86,16 @@ pub struct TimeoutsFile {
     pub connect: Option<DurationText>,
     /// Waiting for the upstream's response headers (default 30s).
     pub upstream: Option<DurationText>,
-    /// Keeping an idle connection open, client and upstream side (default 60s).
+    /// Keeping an idle connection open, client and upstream side; on
+    /// HTTP/1.1 it also bounds the wait for a whole request head
+    /// (default 60s).
     pub idle: Option<DurationText>,
+    /// Between two reads of a request body (default 60s).
+    pub body: Option<DurationText>,
+    /// Between two reads of an upstream's response body (default 60s).
+    pub upstream_body: Option<DurationText>,
+    /// A TLS handshake on the listening side (default 10s).
+    pub handshake: Option<DurationText>,
     /// Draining in-flight requests on SIGTERM/SIGINT (default 30s).
     pub shutdown: Option<DurationText>,
 }
@@ -96,6 +122,10 @@ pub struct RouteFile {
     pub upstream: Option<String>,
     /// The policy of this route.
     pub cors: Option<CorsConfig>,
+    /// Forward ambiguous paths on this route instead of answering 400
+    /// (default false).
+    #[serde(default)]
+    pub allow_ambiguous_paths: bool,
 }
 
 impl GatewayFile {

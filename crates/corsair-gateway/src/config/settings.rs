@@ -13,6 +13,27 @@ use crate::upstream::target::Upstream;
 /// Default `max_body_bytes`: 10 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 10 * 1024 * 1024;
 
+/// The request headers removed before forwarding unless
+/// `strip_request_headers` says otherwise: client-IP claims the gateway
+/// does not vouch for (it writes `X-Forwarded-For` and `Forwarded` itself).
+pub const DEFAULT_STRIP: [&str; 5] = [
+    "x-real-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-client-ip",
+    "x-forwarded-port",
+];
+
+/// Whether `h` is a bare host name or bracketed IPv6 address (no scheme,
+/// path, port or space).
+fn valid_host(h: &str) -> bool {
+    let bare = h.strip_prefix('[').and_then(|v6| v6.strip_suffix(']'));
+    match bare {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => !h.is_empty() && !h.contains(['/', ' ', ':', '@', '[', ']']),
+    }
+}
+
 /// The timeouts, resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -20,8 +41,15 @@ pub struct Timeouts {
     pub connect: Duration,
     /// Waiting for an upstream's response headers.
     pub upstream: Duration,
-    /// Idle connections, both sides.
+    /// Idle connections, both sides; on HTTP/1.1 also the wait for a
+    /// whole request head.
     pub idle: Duration,
+    /// Between two reads of a request body.
+    pub body: Duration,
+    /// Between two reads of an upstream's response body.
+    pub upstream_body: Duration,
+    /// A TLS handshake on the listening side.
+    pub handshake: Duration,
     /// Draining in-flight requests at shutdown.
     pub shutdown: Duration,
 }
@@ -32,6 +60,9 @@ impl Default for Timeouts {
             connect: Duration::from_secs(5),
             upstream: Duration::from_secs(30),
             idle: Duration::from_secs(60),
+            body: Duration::from_secs(60),
+            upstream_body: Duration::from_secs(60),
+            handshake: Duration::from_secs(10),
             shutdown: Duration::from_secs(30),
         }
     }
@@ -50,6 +81,8 @@ pub struct Route {
     pub upstream: Upstream,
     /// The policy.
     pub policy: Arc<Policy>,
+    /// Forward ambiguous paths instead of answering 400.
+    pub allow_ambiguous_paths: bool,
 }
 
 impl Route {
@@ -89,6 +122,11 @@ pub struct Settings {
     pub max_body_bytes: u64,
     /// Forward the client's Host.
     pub preserve_host: bool,
+    /// Request headers removed before forwarding.
+    pub strip_request_headers: Vec<http::HeaderName>,
+    /// The gateway's own host names (lowercase): `server_names` and every
+    /// route's `host`.
+    pub server_names: Vec<String>,
     /// Routes, most specific first (longest prefix, then host before no host).
     pub routes: Vec<Route>,
     /// The top-level route, for requests no route takes.
@@ -190,6 +228,17 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
         ("connect", &file.timeouts.connect, &mut timeouts.connect),
         ("upstream", &file.timeouts.upstream, &mut timeouts.upstream),
         ("idle", &file.timeouts.idle, &mut timeouts.idle),
+        ("body", &file.timeouts.body, &mut timeouts.body),
+        (
+            "upstream_body",
+            &file.timeouts.upstream_body,
+            &mut timeouts.upstream_body,
+        ),
+        (
+            "handshake",
+            &file.timeouts.handshake,
+            &mut timeouts.handshake,
+        ),
         ("shutdown", &file.timeouts.shutdown, &mut timeouts.shutdown),
     ] {
         if let Some(v) = value {
@@ -203,6 +252,34 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
         }
     }
     let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
+    let strip_request_headers = match &file.strip_request_headers {
+        None => DEFAULT_STRIP
+            .iter()
+            .map(|n| http::HeaderName::from_static(n))
+            .collect(),
+        Some(names) => names
+            .iter()
+            .filter_map(|n| match http::HeaderName::from_bytes(n.as_bytes()) {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    problems.push(format!(
+                        "strip_request_headers `{n}`: not a header name: write e.g. \"x-real-ip\""
+                    ));
+                    None
+                }
+            })
+            .collect(),
+    };
+    let mut server_names = Vec::new();
+    for n in &file.server_names {
+        if valid_host(n) {
+            server_names.push(n.to_ascii_lowercase());
+        } else {
+            problems.push(format!(
+                "server_names `{n}`: write a host name, e.g. \"api.example.com\" (no scheme, port or path)"
+            ));
+        }
+    }
     if let Some(tls) = &file.tls {
         for (field, path) in [("tls.cert", &tls.cert), ("tls.key", &tls.key)] {
             if !path.is_file() {
@@ -251,7 +328,7 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
         };
         let host = r.host.as_ref().map(|h| h.to_ascii_lowercase());
         if let Some(h) = &host {
-            if h.is_empty() || h.contains('/') || h.contains(' ') {
+            if !valid_host(h) {
                 problems.push(format!(
                     "{name}.host `{h}`: write a host name, e.g. \"api.example.com\""
                 ));
@@ -276,7 +353,13 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
                 host,
                 upstream,
                 policy: Arc::new(policy),
+                allow_ambiguous_paths: r.allow_ambiguous_paths,
             });
+        }
+    }
+    for h in routes.iter().filter_map(|r| r.host.as_ref()) {
+        if !server_names.contains(h) {
+            server_names.push(h.clone());
         }
     }
 
@@ -298,6 +381,8 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
                 timeouts,
                 max_body_bytes,
                 preserve_host: file.preserve_host,
+                strip_request_headers,
+                server_names,
                 routes,
                 fallback: Route {
                     name: "top-level".into(),
@@ -305,6 +390,7 @@ pub fn validate(file: &GatewayFile) -> Result<Settings, Problems> {
                     host: None,
                     upstream,
                     policy: Arc::new(policy),
+                    allow_ambiguous_paths: file.allow_ambiguous_paths,
                 },
             })
         }
