@@ -10,7 +10,9 @@ use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use corsair::Policy;
+use std::borrow::Cow;
+
+use corsair::{Decision, Policy};
 use corsair_tower::{Cors, CorsLayer, ResponseFuture};
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -20,16 +22,22 @@ use tower_service::Service;
 use crate::config::settings::{Route, Settings};
 use crate::http::body::GatewayBody;
 use crate::http::forwarded::{self, ClientInfo};
+use crate::http::path::{self, Ambiguity};
 use crate::http::upgrade;
 use crate::observability::access_log;
 use crate::upstream::proxy::{Proxy, ProxyFuture, Shared, Target};
 
-/// One route, ready to serve: its name (for the access log) and the CORS
-/// layer wrapping the proxy to its upstream.
+/// One route, ready to serve: its name (for the access log), the CORS
+/// layer wrapping the proxy to its upstream, and what it does with
+/// ambiguous paths.
 #[derive(Debug)]
 struct Ready {
     name: String,
     service: Cors<Proxy>,
+    /// The route's policy, for the headers of answers the gateway makes
+    /// itself.
+    policy: Arc<Policy>,
+    allow_ambiguous_paths: bool,
 }
 
 /// A config turned into services. Replaced whole on reload; requests
@@ -60,6 +68,8 @@ impl Snapshot {
             Ready {
                 name: route.name.clone(),
                 service: layer.layer(Proxy::new(target, shared.clone())),
+                policy: route.policy.clone(),
+                allow_ambiguous_paths: route.allow_ambiguous_paths,
             }
         };
         let routes = settings.routes.iter().map(ready).collect();
@@ -73,9 +83,10 @@ impl Snapshot {
         }
     }
 
-    /// The route taking `request`. The host is worked out only when a
-    /// route names one (most configs route by path alone, or not at all).
-    fn route<B>(&self, request: &Request<B>) -> &Ready {
+    /// The route taking `request`, whose normalised path is `path`. The
+    /// host is worked out only when a route names one (most configs route
+    /// by path alone, or not at all).
+    fn route<B>(&self, request: &Request<B>, path: &str) -> &Ready {
         if self.routes.is_empty() {
             return &self.fallback;
         }
@@ -85,7 +96,7 @@ impl Snapshot {
             ""
         };
         self.settings
-            .route_index(host, request.uri().path())
+            .route_index(host, path)
             .and_then(|i| self.routes.get(i))
             .unwrap_or(&self.fallback)
     }
@@ -106,6 +117,60 @@ fn request_host<B>(request: &Request<B>) -> &str {
                 .map(forwarded::host_without_port)
         })
         .unwrap_or("")
+}
+
+/// The 400 answer to a request whose path is ambiguous on a route that
+/// does not take such paths, with the CORS headers the route's policy
+/// grants (so the page can read why), and the policy's decision. `None`
+/// for a preflight: the CORS layer answers it and it is never forwarded,
+/// so the actual request that follows gets the 400.
+fn ambiguous_path<B>(
+    request: &Request<B>,
+    route: &Ready,
+    ambiguity: Ambiguity,
+) -> Option<(Response<GatewayBody>, Decision)> {
+    let decision = route.policy.evaluate_request(request);
+    if decision.is_preflight() {
+        return None;
+    }
+    tracing::info!(
+        target: "corsair::request",
+        path = request.uri().path(),
+        route = route.name.as_str(),
+        reason = ambiguity.code(),
+        "refused an ambiguous path with 400"
+    );
+    let body = format!(
+        "{{\"error\":\"ambiguous-path\",\"reason\":\"{}\",\"message\":\"{}\"}}\n",
+        ambiguity.code(),
+        ambiguity.explain()
+    );
+    let mut response = Response::new(GatewayBody::full(body));
+    *response.status_mut() = http::StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    decision.headers.apply_to(headers);
+    Some((response, decision))
+}
+
+/// Replaces the path of `request`'s target, keeping its query.
+fn set_path<B>(request: &mut Request<B>, path: &str) {
+    let uri = request.uri();
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    // The normalised path is made of the characters of a valid one.
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
 }
 
 /// The state the connections of one worker share (each worker has its own
@@ -140,18 +205,40 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
     type Error = Infallible;
     type Future = GatewayFuture;
 
-    fn call(&self, request: Request<Incoming>) -> GatewayFuture {
+    fn call(&self, mut request: Request<Incoming>) -> GatewayFuture {
         // The clock is read for the access log only.
         let start = access_log::enabled().then(Instant::now);
         // A guard, not a clone: no reference count is touched.
         let snapshot = self.state.snapshot.load();
-        let route = snapshot.route(&request);
+        // Routed and forwarded by the same normalised path, so the gateway
+        // and the upstream see one request (see `http::path`).
+        let normalized = path::normalize(request.uri().path());
+        let route = snapshot.route(&request, &normalized.path);
+        let refusal = match normalized.ambiguity {
+            Some(ambiguity) if !route.allow_ambiguous_paths => {
+                ambiguous_path(&request, route, ambiguity)
+            }
+            _ => None,
+        };
+        if let (None, Cow::Owned(path)) = (&refusal, normalized.path) {
+            set_path(&mut request, &path);
+        }
         let entry = start.map(|start| access_log::Entry {
             start,
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
             route: route.name.clone(),
         });
+        if let Some((response, decision)) = refusal {
+            self.state.shared.metrics.request_started();
+            return GatewayFuture {
+                answer: Answer::Local(Some(response)),
+                state: self.state.clone(),
+                kind: decision.kind.as_str(),
+                code: decision.verdict.code(),
+                entry,
+            };
+        }
         let websocket = upgrade::requested(request.version(), request.headers());
         let foreign_upgrade = websocket && upgrade::foreign_origin(request.headers());
         let mut service = route.service.clone();
@@ -164,7 +251,7 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let answer = if foreign_upgrade && !outcome.allowed {
             drop(future);
             self.state.shared.metrics.upgrade_refused();
-            Answer::Refused(Some(upgrade::refused()))
+            Answer::Local(Some(upgrade::refused()))
         } else {
             Answer::Cors(future)
         };
@@ -179,11 +266,11 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
 }
 
 /// What answers a request: the route's CORS layer (and its proxy), or the
-/// gateway itself refusing a WebSocket handshake.
+/// gateway itself (a refused WebSocket handshake, an ambiguous path).
 enum Answer {
     Cors(ResponseFuture<ProxyFuture, GatewayBody>),
     /// `None` once returned.
-    Refused(Option<Response<GatewayBody>>),
+    Local(Option<Response<GatewayBody>>),
 }
 
 /// The response future of [`Gateway`]: the answer, counted in the metrics
@@ -206,7 +293,7 @@ impl Future for GatewayFuture {
         let this = self.get_mut();
         let response = match &mut this.answer {
             Answer::Cors(future) => ready!(Pin::new(future).poll(cx))?,
-            Answer::Refused(response) => match response.take() {
+            Answer::Local(response) => match response.take() {
                 Some(response) => response,
                 // Polled after completion: stay pending rather than panic.
                 None => return Poll::Pending,
