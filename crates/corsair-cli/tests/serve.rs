@@ -864,86 +864,12 @@ allow_origins = ["https://a.example/path"]
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 }
 
-/// An upstream that answers `Upgrade: websocket` with a 101 and then sends
-/// back every byte it gets (no WebSocket framing: the gateway only carries
-/// bytes). It counts handshakes and keeps the last one's head.
-async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<String>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let last = Arc::new(Mutex::new(String::new()));
-    let (c, l) = (count.clone(), last.clone());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let (c, l) = (c.clone(), l.clone());
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                c.fetch_add(1, Ordering::SeqCst);
-                *l.lock().unwrap() = text.clone();
-                if !text.contains("\r\nupgrade: websocket\r\n") {
-                    let _ = stream
-                        .write_all(b"HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n")
-                        .await;
-                    return;
-                }
-                let switch = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
-                if stream.write_all(switch).await.is_err() {
-                    return;
-                }
-                let (mut r, mut w) = stream.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    (addr, count, last)
-}
-
-/// Opens an upgraded connection through the gateway: the answer's head,
-/// and the stream when it is a 101.
-async fn upgrade_handshake(
-    port: u16,
-    origin: Option<&str>,
-    protocol: &str,
-) -> (String, Option<tokio::net::TcpStream>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let origin = origin
-        .map(|o| format!("Origin: {o}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Connection: Upgrade\r\nUpgrade: {protocol}\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let mut byte = [0u8; 1];
-    // Byte by byte up to the end of the head, so nothing after it is eaten.
-    while !answer.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await {
-            Ok(Ok(1)) => answer.push(byte[0]),
-            _ => break,
-        }
-    }
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let switched = answer.starts_with("HTTP/1.1 101");
-    (answer, switched.then_some(stream))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn websocket_style_upgrades_are_tunnelled_for_trusted_origins_only() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (addr, handshakes, last) = echo_upgrade_upstream().await;
-    let file = ConfigFile::new(&config(addr, "", POLICY));
+    // The gateway's own pages are those on its configured names.
+    let file = ConfigFile::new(&config(addr, "server_names = [\"127.0.0.1\"]", POLICY));
     let gw = Gateway::with_config(&file);
     let own = format!("http://127.0.0.1:{}", gw.port);
     // An allowed origin, the gateway's own host, and a program (no Origin).

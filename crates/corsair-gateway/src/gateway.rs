@@ -63,6 +63,7 @@ impl Snapshot {
                 preserve_host: settings.preserve_host,
                 timeout: settings.timeouts.upstream,
                 max_body_bytes: settings.max_body_bytes,
+                strip_request_headers: settings.strip_request_headers.clone(),
             });
             let layer = CorsLayer::new(Policy::clone(&route.policy));
             Ready {
@@ -240,7 +241,8 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
             };
         }
         let websocket = upgrade::requested(request.version(), request.headers());
-        let foreign_upgrade = websocket && upgrade::foreign_origin(request.headers());
+        let foreign_upgrade = websocket
+            && upgrade::foreign_origin(request.headers(), &snapshot.settings.server_names);
         let mut service = route.service.clone();
         service.get_mut().serving(self.client.clone(), websocket);
         let future = service.call(request);

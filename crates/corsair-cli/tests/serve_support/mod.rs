@@ -108,6 +108,16 @@ pub async fn upstream_answer(name: &'static str, req: Request<Incoming>) -> Resp
             .map(|v| v.to_str().unwrap_or("?").to_string())
             .unwrap_or_default()
     };
+    // Every line of a header, as one list.
+    let all = |n: &str| {
+        let lines: Vec<&str> = req
+            .headers()
+            .get_all(n)
+            .iter()
+            .map(|v| v.to_str().unwrap_or("?"))
+            .collect();
+        lines.join(", ")
+    };
     let mut builder = Response::builder()
         .header("x-upstream", name)
         .header("x-seen-host", header("host"))
@@ -115,7 +125,26 @@ pub async fn upstream_answer(name: &'static str, req: Request<Incoming>) -> Resp
         .header("x-seen-proto", header("x-forwarded-proto"))
         .header("x-seen-xfh", header("x-forwarded-host"))
         .header("x-seen-forwarded", header("forwarded"))
-        .header("x-seen-connection-named", header("x-hop"));
+        .header("x-seen-connection-named", header("x-hop"))
+        .header("x-seen-via", all("via"))
+        .header("x-seen-cookie", header("cookie"))
+        .header(
+            "x-seen-cookie-lines",
+            req.headers().get_all("cookie").iter().count().to_string(),
+        );
+    let seen_claims: Vec<String> = [
+        "x-real-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "x-client-ip",
+        "x-forwarded-port",
+        "x-secret",
+    ]
+    .iter()
+    .filter(|n| req.headers().contains_key(**n))
+    .map(|n| n.to_string())
+    .collect();
+    builder = builder.header("x-seen-claims", seen_claims.join(","));
     match path.as_str() {
         "/slow" => {
             tokio::time::sleep(Duration::from_millis(query_num(req.uri(), "ms"))).await;
@@ -455,3 +484,90 @@ where
 }
 
 // ---------------------------------------------------------------- tests
+
+// ---------------------------------------------------------------- upgrades
+
+/// An upstream that answers `Upgrade: websocket` with a 101 and then sends
+/// back every byte it gets (no WebSocket framing: the gateway only carries
+/// bytes). It counts handshakes and keeps the last one's head.
+pub async fn echo_upgrade_upstream() -> (SocketAddr, Arc<AtomicUsize>, Arc<Mutex<String>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(Mutex::new(String::new()));
+    let (c, l) = (count.clone(), last.clone());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (c, l) = (c.clone(), l.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                c.fetch_add(1, Ordering::SeqCst);
+                *l.lock().unwrap() = text.clone();
+                if !text.contains("\r\nupgrade: websocket\r\n") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let switch = b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+                if stream.write_all(switch).await.is_err() {
+                    return;
+                }
+                let (mut r, mut w) = stream.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    (addr, count, last)
+}
+
+/// Opens an upgraded connection through the gateway: the answer's head,
+/// and the stream when it is a 101.
+pub async fn upgrade_handshake(
+    port: u16,
+    origin: Option<&str>,
+    protocol: &str,
+) -> (String, Option<tokio::net::TcpStream>) {
+    upgrade_handshake_for(port, &format!("127.0.0.1:{port}"), origin, protocol).await
+}
+
+/// [`upgrade_handshake`] with the `Host` the client claims.
+pub async fn upgrade_handshake_for(
+    port: u16,
+    host: &str,
+    origin: Option<&str>,
+    protocol: &str,
+) -> (String, Option<tokio::net::TcpStream>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "GET /ws HTTP/1.1\r\nHost: {host}\r\n{origin}Connection: Upgrade\r\nUpgrade: {protocol}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    // Byte by byte up to the end of the head, so nothing after it is eaten.
+    while !answer.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await {
+            Ok(Ok(1)) => answer.push(byte[0]),
+            _ => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let switched = answer.starts_with("HTTP/1.1 101");
+    (answer, switched.then_some(stream))
+}

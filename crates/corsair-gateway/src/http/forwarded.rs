@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
+use http::Version;
 
 /// `X-Forwarded-For`.
 pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -206,6 +207,62 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
     ) || name.starts_with("proxy-")
 }
 
+/// Removes every header named in `names` (`strip_request_headers`: the
+/// client-IP claims the gateway does not vouch for). One scan of a small
+/// map's names first: most requests carry none of them.
+pub fn strip_named(headers: &mut HeaderMap, names: &[HeaderName]) {
+    if names.is_empty() {
+        return;
+    }
+    if headers.keys_len() <= 32 && !headers.keys().any(|n| names.contains(n)) {
+        return;
+    }
+    for name in names {
+        headers.remove(name);
+    }
+}
+
+/// Joins the `cookie` fields of a request into one, separated by `; `
+/// (RFC 9113 §8.2.3: an HTTP/2 client may send each cookie pair as a field
+/// of its own, and an HTTP/1.1 upstream expects one). Nothing is done, and
+/// nothing looked up, when no header of the map has several lines.
+pub fn join_cookies(headers: &mut HeaderMap) {
+    if headers.len() == headers.keys_len() {
+        return;
+    }
+    let Entry::Occupied(mut entry) = headers.entry(header::COOKIE) else {
+        return;
+    };
+    if entry.iter().nth(1).is_none() {
+        return;
+    }
+    let mut joined = Vec::new();
+    for crumb in entry.iter() {
+        if !joined.is_empty() {
+            joined.extend_from_slice(b"; ");
+        }
+        joined.extend_from_slice(crumb.as_bytes());
+    }
+    // Made of valid field values and "; ": always valid.
+    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(joined)) {
+        entry.insert(value);
+    }
+}
+
+/// Appends this hop to `Via` (RFC 9110 §7.6.3: a proxy sends its own
+/// entry, after those it received, so an upstream can tell what the client
+/// claimed from what the gateway saw), with the protocol the request came
+/// in on.
+pub fn add_via(headers: &mut HeaderMap, version: Version) {
+    let entry = match version {
+        Version::HTTP_2 => "2 corsair",
+        Version::HTTP_3 => "3 corsair",
+        Version::HTTP_10 => "1.0 corsair",
+        _ => "1.1 corsair",
+    };
+    headers.append(header::VIA, HeaderValue::from_static(entry));
+}
+
 /// The host the client asked for: the request target's authority (HTTP/2
 /// `:authority`, or an HTTP/1.1 absolute-form target, which RFC 9112
 /// §3.2.2 says wins over `Host`), else the `Host` header's value itself
@@ -276,6 +333,48 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: &ClientInfo, host: Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_headers_are_stripped_and_others_kept() {
+        let names: Vec<HeaderName> = ["x-real-ip", "true-client-ip"]
+            .iter()
+            .map(|n| HeaderName::from_static(n))
+            .collect();
+        let mut h = HeaderMap::new();
+        h.insert("x-real-ip", HeaderValue::from_static("1.2.3.4"));
+        h.append("X-Real-IP", HeaderValue::from_static("5.6.7.8"));
+        h.insert("true-client-ip", HeaderValue::from_static("1.2.3.4"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_named(&mut h, &names);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["x-kept"]);
+        strip_named(&mut h, &[]);
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn cookie_crumbs_are_joined_in_order() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        h.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        h.append(header::COOKIE, HeaderValue::from_static("c=3"));
+        h.append(header::ACCEPT, HeaderValue::from_static("*/*"));
+        join_cookies(&mut h);
+        let all: Vec<_> = h.get_all(header::COOKIE).iter().collect();
+        assert_eq!(all, ["a=1; b=2; c=3"]);
+        // One field stays as it is.
+        join_cookies(&mut h);
+        assert_eq!(h.get(header::COOKIE).unwrap(), "a=1; b=2; c=3");
+    }
+
+    #[test]
+    fn via_gets_this_hop_after_the_received_entries() {
+        let mut h = HeaderMap::new();
+        h.insert(header::VIA, HeaderValue::from_static("1.1 spoofed"));
+        add_via(&mut h, Version::HTTP_2);
+        let all: Vec<_> = h.get_all(header::VIA).iter().collect();
+        assert_eq!(all, ["1.1 spoofed", "2 corsair"]);
+    }
 
     #[test]
     fn hop_by_hop_headers_go_and_named_ones_too() {

@@ -49,6 +49,8 @@ pub struct Target {
     pub timeout: Duration,
     /// The largest request body forwarded.
     pub max_body_bytes: u64,
+    /// Request headers removed before forwarding.
+    pub strip_request_headers: Vec<http::HeaderName>,
 }
 
 /// Forwards requests to one route's upstream. Always ready; cloning is
@@ -149,10 +151,13 @@ impl Proxy {
             None => target.upstream.target(parts.uri.path_and_query()),
         }
         .map_err(|_| Failure::Broken)?;
+        forwarded::add_via(&mut parts.headers, parts.version);
         // HTTP/1.1 to plain-http upstreams; for https the pooled client picks
         // HTTP/1.1 or HTTP/2 per upstream connection (ALPN).
         parts.version = Version::HTTP_11;
         forwarded::strip_hop_by_hop(&mut parts.headers);
+        forwarded::strip_named(&mut parts.headers, &target.strip_request_headers);
+        forwarded::join_cookies(&mut parts.headers);
         if let Upgrade::WebSocket(_) = upgrade {
             upgrade::restore_headers(&mut parts.headers, upgrade::WEBSOCKET);
         }
