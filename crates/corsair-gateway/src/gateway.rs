@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
@@ -189,6 +190,8 @@ pub struct State {
 pub struct Gateway {
     state: Arc<State>,
     client: Arc<ClientInfo>,
+    /// Counts the connection's streams for its idle watch (HTTP/2 only).
+    streams: Option<Arc<AtomicUsize>>,
 }
 
 impl Gateway {
@@ -197,7 +200,14 @@ impl Gateway {
         Gateway {
             state,
             client: Arc::new(client),
+            streams: None,
         }
+    }
+
+    /// Adds one to `streams` for each request (an HTTP/2 connection's idle
+    /// watch reads it: see `runtime::connection::IdleWatch`).
+    pub fn count_streams(&mut self, streams: Arc<AtomicUsize>) {
+        self.streams = Some(streams);
     }
 }
 
@@ -207,6 +217,9 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
     type Future = GatewayFuture;
 
     fn call(&self, mut request: Request<Incoming>) -> GatewayFuture {
+        if let Some(streams) = &self.streams {
+            streams.fetch_add(1, Ordering::Relaxed);
+        }
         // The clock is read for the access log only.
         let start = access_log::enabled().then(Instant::now);
         // A guard, not a clone: no reference count is touched.

@@ -253,8 +253,8 @@ async fn serve(
         None => None,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let idle = settings.timeouts.idle;
-    let drain = settings.timeouts.shutdown;
+    let timeouts = settings.timeouts;
+    let drain = timeouts.shutdown;
     let listen = settings.listen;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
@@ -319,7 +319,7 @@ async fn serve(
                     .enable_all()
                     .build();
                 let drained = match runtime {
-                    Ok(rt) => rt.block_on(server::serve(rx, state, tls, idle, drain, stop_rx)),
+                    Ok(rt) => rt.block_on(server::serve(rx, state, tls, timeouts, stop_rx)),
                     Err(e) => {
                         tracing::error!(target: "corsair::server", "cannot start worker {index}: {e}");
                         true

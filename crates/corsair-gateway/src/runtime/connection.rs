@@ -16,8 +16,12 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use hyper::rt::{Sleep, Timer};
 
 use hyper::rt::{Read, Write};
 use hyper::server::conn::{http1, http2};
@@ -28,6 +32,7 @@ use crate::gateway::Gateway;
 use slab::Slab;
 
 use crate::runtime::refresh;
+use crate::runtime::timer::CoarseTimer;
 
 /// The HTTP/2 connection preface (RFC 9113 §3.4), which a client speaking
 /// HTTP/2 with prior knowledge (h2c) sends first.
@@ -107,10 +112,60 @@ thread_local! {
     static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Tells when an HTTP/2 connection has gone `idle` without a new stream:
+/// hyper's HTTP/2 server pings an idle client but never closes it, so a
+/// client that answers pings would keep its connection (and a descriptor)
+/// forever. The service counts each new stream ([`IdleWatch::streams`]);
+/// the watch's deadline, on the worker's coarse clock, is moved on while
+/// the count moves. When it passes with no new stream the connection is
+/// shut down gracefully: GOAWAY, and the streams still open finish.
+pub struct IdleWatch {
+    streams: Arc<AtomicUsize>,
+    seen: usize,
+    idle: Duration,
+    sleep: Pin<Box<dyn Sleep>>,
+}
+
+impl IdleWatch {
+    /// A watch over a connection that may stay `idle` between streams.
+    pub fn new(idle: Duration) -> Self {
+        IdleWatch {
+            streams: Arc::new(AtomicUsize::new(0)),
+            seen: 0,
+            idle,
+            sleep: CoarseTimer.sleep(idle),
+        }
+    }
+
+    /// The counter the connection's service adds one to per stream.
+    pub fn streams(&self) -> Arc<AtomicUsize> {
+        self.streams.clone()
+    }
+
+    /// Whether `idle` has passed since the last stream began (between
+    /// `idle` and twice `idle` after it); otherwise `cx` is woken at the
+    /// next deadline.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let streams = self.streams.load(Ordering::Relaxed);
+            if streams == self.seen {
+                return true;
+            }
+            self.seen = streams;
+            CoarseTimer.reset(&mut self.sleep, Instant::now() + self.idle);
+        }
+    }
+}
+
 /// A connection counted in its worker's registry until it ends (or is
-/// dropped), and told to shut down gracefully when [`drain`] runs.
+/// dropped), and told to shut down gracefully when [`drain`] runs (or, for
+/// HTTP/2, when its [`IdleWatch`] says it is idle).
 pub struct Tracked<I: Read + Write + Unpin + Send + 'static> {
     conn: Conn<I>,
+    idle: Option<IdleWatch>,
     slot: Option<usize>,
     /// The waker in the registry: the registry is touched again only when
     /// the task's waker changes (for a spawned task, never).
@@ -119,11 +174,13 @@ pub struct Tracked<I: Read + Write + Unpin + Send + 'static> {
 }
 
 impl<I: Read + Write + Unpin + Send + 'static> Tracked<I> {
-    /// Counts `conn` in this worker's registry.
-    pub fn new(conn: Conn<I>) -> Self {
+    /// Counts `conn` in this worker's registry; `idle` closes it when it
+    /// has no new stream for a while (HTTP/2).
+    pub fn new(conn: Conn<I>, idle: Option<IdleWatch>) -> Self {
         REGISTRY.with(|r| r.borrow_mut().live += 1);
         Tracked {
             conn,
+            idle,
             slot: None,
             registered: None,
             shutting_down: false,
@@ -154,9 +211,12 @@ impl<I: Read + Write + Unpin + Send + 'static> Future for Tracked<I> {
             });
             this.registered = Some(cx.waker().clone());
         }
-        if !this.shutting_down && DRAINING.with(Cell::get) {
-            this.shutting_down = true;
-            Pin::new(&mut this.conn).graceful_shutdown();
+        if !this.shutting_down {
+            let idle = this.idle.as_mut().is_some_and(|w| w.expired(cx));
+            if idle || DRAINING.with(Cell::get) {
+                this.shutting_down = true;
+                Pin::new(&mut this.conn).graceful_shutdown();
+            }
         }
         Pin::new(&mut this.conn).poll(cx)
     }

@@ -8,28 +8,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::server::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
+use crate::config::settings::Timeouts;
 use crate::gateway::{Gateway, State};
 use crate::http::forwarded::ClientInfo;
 use crate::observability::logging;
-use crate::runtime::connection::{self, h2c_preface, Conn, Tracked};
+use crate::runtime::connection::{self, h2c_preface, Conn, IdleWatch, Tracked};
 use crate::runtime::timer::{self, CoarseTimer};
 
 /// The largest request head (request line and headers) accepted; bigger
 /// ones get 431 on HTTP/1.1.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// How long a TLS handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The connection builders, HTTP/1.1 and HTTP/2, with the gateway's
 /// limits.
 struct Builders {
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
+    /// How long an HTTP/2 connection may go without a new stream.
+    idle: Duration,
 }
 
 impl Builders {
@@ -43,25 +44,36 @@ impl Builders {
             .max_header_size(MAX_HEAD_BYTES)
             .max_buf_size(MAX_HEAD_BYTES)
             .keep_alive(true)
+            // A client may shut its side once its request is sent and
+            // still wait for the answer (RFC 9112 §9.6 leaves it open);
+            // an EOF in the middle of a request still ends the connection.
+            .half_close(true)
             .writev(false);
         let mut h2 = http2::Builder::new(TokioExecutor::new());
-        h2.timer(TokioTimer::new())
+        h2.timer(CoarseTimer)
             .keep_alive_interval(Some(idle))
             .max_header_list_size(MAX_HEAD_BYTES as u32);
-        Builders { h1, h2 }
+        Builders { h1, h2, idle }
     }
 
     /// Serves `io` over HTTP/2 when `h2`, else HTTP/1.1 (with upgrades),
     /// counted in this worker's registry for graceful shutdown.
-    fn serve<I>(&self, io: I, service: Gateway, h2: bool) -> Tracked<I>
+    fn serve<I>(&self, io: I, mut service: Gateway, h2: bool) -> Tracked<I>
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        Tracked::new(if h2 {
-            Conn::H2(self.h2.serve_connection(io, service))
+        if h2 {
+            // HTTP/1.1 connections are cut when idle by hyper's header-read
+            // timeout; HTTP/2 ones by the watch, fed with each new stream.
+            let watch = IdleWatch::new(self.idle);
+            service.count_streams(watch.streams());
+            Tracked::new(Conn::H2(self.h2.serve_connection(io, service)), Some(watch))
         } else {
-            Conn::H1(self.h1.serve_connection(io, service).with_upgrades())
-        })
+            Tracked::new(
+                Conn::H1(self.h1.serve_connection(io, service).with_upgrades()),
+                None,
+            )
+        }
     }
 }
 
@@ -109,10 +121,10 @@ pub async fn serve(
     mut incoming: mpsc::UnboundedReceiver<Accepted>,
     state: Arc<State>,
     tls: Option<TlsAcceptor>,
-    idle: Duration,
-    drain_time: Duration,
+    timeouts: Timeouts,
     mut stop: watch::Receiver<bool>,
 ) -> bool {
+    let idle = timeouts.idle;
     let builders = Arc::new(Builders::new(idle));
     // The clock of this worker's header-read and upstream timeouts; ends
     // with the runtime.
@@ -149,7 +161,8 @@ pub async fn serve(
                 }
                 Some(acceptor) => {
                     let handshake =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                        timer::timeout(Instant::now(), timeouts.handshake, acceptor.accept(stream))
+                            .await;
                     let stream = match handshake {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
@@ -170,7 +183,7 @@ pub async fn serve(
         tokio::spawn(local);
     }
     drop(incoming);
-    tokio::time::timeout(drain_time, connection::drain())
+    tokio::time::timeout(timeouts.shutdown, connection::drain())
         .await
         .is_ok()
 }
