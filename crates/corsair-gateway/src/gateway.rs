@@ -65,6 +65,8 @@ impl Snapshot {
                 timeout: settings.timeouts.upstream,
                 max_body_bytes: settings.max_body_bytes,
                 strip_request_headers: settings.strip_request_headers.clone(),
+                body_timeout: settings.timeouts.body,
+                upstream_body_timeout: settings.timeouts.upstream_body,
             });
             let layer = CorsLayer::new(Policy::clone(&route.policy));
             Ready {

@@ -26,6 +26,10 @@ const DECISIONS: [&str; 12] = [
     "private-network-not-allowed",
 ];
 const FAILURES: [Failure; 3] = [Failure::Connect, Failure::Timeout, Failure::Broken];
+/// The client's failures, counted apart from the upstream's.
+const CLIENT_FAILURES: [Failure; 2] = [Failure::ClientBodyBroken, Failure::ClientBodyTimeout];
+/// How an upstream's response body can fail once its head was passed on.
+const BODY_FAILURES: [&str; 2] = ["upstream-body-broken", "upstream-body-timeout"];
 /// Upper bounds of the upstream latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -37,6 +41,8 @@ const BUCKETS: [f64; 12] = [
 struct Counters<T> {
     requests: [[T; DECISIONS.len()]; KINDS.len()],
     upstream_errors: [T; FAILURES.len()],
+    upstream_body_errors: [T; BODY_FAILURES.len()],
+    client_errors: [T; CLIENT_FAILURES.len()],
     bodies_too_large: T,
     /// Non-cumulative counts per bucket, plus one for +Inf.
     latency_buckets: [T; BUCKETS.len() + 1],
@@ -68,6 +74,16 @@ impl Counters<u64> {
             }
         }
         for (total, n) in self.upstream_errors.iter_mut().zip(&shard.upstream_errors) {
+            add(total, n);
+        }
+        for (total, n) in self
+            .upstream_body_errors
+            .iter_mut()
+            .zip(&shard.upstream_body_errors)
+        {
+            add(total, n);
+        }
+        for (total, n) in self.client_errors.iter_mut().zip(&shard.client_errors) {
             add(total, n);
         }
         for (total, n) in self.latency_buckets.iter_mut().zip(&shard.latency_buckets) {
@@ -150,8 +166,19 @@ impl Metrics {
         let shard = self.shard();
         if let Some(i) = FAILURES.iter().position(|f| *f == failure) {
             shard.upstream_errors[i].fetch_add(1, Relaxed);
+        } else if let Some(i) = CLIENT_FAILURES.iter().position(|f| *f == failure) {
+            shard.client_errors[i].fetch_add(1, Relaxed);
         } else if failure == Failure::BodyTooLarge {
             shard.bodies_too_large.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Counts an upstream response body that failed after its head was
+    /// passed on (`code` is one of `upstream-body-broken`,
+    /// `upstream-body-timeout`).
+    pub fn upstream_body_error(&self, code: &str) {
+        if let Some(i) = BODY_FAILURES.iter().position(|c| *c == code) {
+            self.shard().upstream_body_errors[i].fetch_add(1, Relaxed);
         }
     }
 
@@ -230,6 +257,33 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "corsair_upstream_errors_total{{error=\"{}\"}} {n}",
+                f.code()
+            );
+        }
+        family(
+            &mut out,
+            "corsair_upstream_body_errors_total",
+            "counter",
+            "Upstream response bodies that broke or stalled after the head was sent (the client's response was cut).",
+        );
+        for (i, code) in BODY_FAILURES.iter().enumerate() {
+            let n = totals.upstream_body_errors[i];
+            let _ = writeln!(
+                out,
+                "corsair_upstream_body_errors_total{{error=\"{code}\"}} {n}"
+            );
+        }
+        family(
+            &mut out,
+            "corsair_client_errors_total",
+            "counter",
+            "Requests answered 400/408 because the client's body was malformed or stalled.",
+        );
+        for (i, f) in CLIENT_FAILURES.iter().enumerate() {
+            let n = totals.client_errors[i];
+            let _ = writeln!(
+                out,
+                "corsair_client_errors_total{{error=\"{}\"}} {n}",
                 f.code()
             );
         }

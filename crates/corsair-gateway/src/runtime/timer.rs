@@ -193,6 +193,39 @@ impl Drop for CoarseSleep {
     }
 }
 
+/// A between-reads timeout on the worker's coarse clock (the request
+/// body's `timeouts.body`, the upstream body's `timeouts.upstream_body`):
+/// armed at the first read that has to wait, so a body that arrives
+/// whole registers nothing, and moved on by each read that brings data.
+#[derive(Default)]
+pub struct ReadTimeout {
+    sleep: Option<Pin<Box<dyn Sleep>>>,
+}
+
+impl std::fmt::Debug for ReadTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTimeout")
+            .field("armed", &self.sleep.is_some())
+            .finish()
+    }
+}
+
+impl ReadTimeout {
+    /// A read brought data: the next may wait `timeout` from now.
+    pub fn progressed(&mut self, timeout: Duration) {
+        if let Some(sleep) = &mut self.sleep {
+            CoarseTimer.reset(sleep, Instant::now() + timeout);
+        }
+    }
+
+    /// A read has to wait: whether `timeout` has passed since the last
+    /// data (or since the first wait); if not, `cx` is woken when it does.
+    pub fn expired(&mut self, timeout: Duration, cx: &mut Context<'_>) -> bool {
+        let sleep = self.sleep.get_or_insert_with(|| CoarseTimer.sleep(timeout));
+        sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
 /// The error of [`timeout`]: the deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed;

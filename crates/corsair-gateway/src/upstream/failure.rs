@@ -7,7 +7,8 @@ use http::{header, HeaderValue, Response, StatusCode};
 
 use crate::http::body::GatewayBody;
 
-/// Why the gateway answered instead of the upstream.
+/// Why the gateway answered instead of the upstream: the upstream failed
+/// (502, 504), or the client did (413, 400, 408).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// The upstream refused the connection or could not be reached.
@@ -18,6 +19,10 @@ pub enum Failure {
     Broken,
     /// The request body is larger than `max_body_bytes`.
     BodyTooLarge,
+    /// The client's request body is not valid HTTP (a malformed chunk).
+    ClientBodyBroken,
+    /// The client sent no body data for `timeouts.body`.
+    ClientBodyTimeout,
     /// `CONNECT`: this gateway is not a forward proxy.
     NotAProxy,
 }
@@ -30,6 +35,8 @@ impl Failure {
             Failure::Timeout => "upstream-timeout",
             Failure::Broken => "upstream-broken",
             Failure::BodyTooLarge => "body-too-large",
+            Failure::ClientBodyBroken => "client-body-broken",
+            Failure::ClientBodyTimeout => "client-body-timeout",
             Failure::NotAProxy => "not-a-proxy",
         }
     }
@@ -40,6 +47,8 @@ impl Failure {
             Failure::Connect | Failure::Broken => StatusCode::BAD_GATEWAY,
             Failure::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Failure::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::ClientBodyBroken => StatusCode::BAD_REQUEST,
+            Failure::ClientBodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Failure::NotAProxy => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
@@ -52,6 +61,12 @@ impl Failure {
                 "the upstream server closed the connection or sent an invalid response"
             }
             Failure::BodyTooLarge => "the request body is larger than this gateway accepts",
+            Failure::ClientBodyBroken => {
+                "the request body is malformed (a bad chunk, or cut short)"
+            }
+            Failure::ClientBodyTimeout => {
+                "the request body stopped arriving: send it without long pauses"
+            }
             Failure::NotAProxy => {
                 "this gateway forwards to its configured upstream only; CONNECT is not supported"
             }

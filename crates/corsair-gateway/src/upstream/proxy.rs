@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use tower_service::Service;
 
-use crate::http::body::{CappedBody, GatewayBody, Tripped};
+use crate::http::body::{CappedBody, ClientFault, GatewayBody, Tripped, UpstreamBody};
 use crate::http::forwarded::{self, ClientInfo};
 use crate::http::upgrade;
 use crate::observability::metrics::Metrics;
@@ -51,6 +51,10 @@ pub struct Target {
     pub max_body_bytes: u64,
     /// Request headers removed before forwarding.
     pub strip_request_headers: Vec<http::HeaderName>,
+    /// The longest wait between two reads of a request body.
+    pub body_timeout: Duration,
+    /// The longest wait between two reads of the upstream's response body.
+    pub upstream_body_timeout: Duration,
 }
 
 /// Forwards requests to one route's upstream. Always ready; cloning is
@@ -170,7 +174,7 @@ impl Proxy {
             _ => target.upstream.host_header().clone(),
         };
         parts.headers.insert(header::HOST, host_header);
-        let (body, tripped) = CappedBody::new(body, target.max_body_bytes);
+        let (body, tripped) = CappedBody::new(body, target.max_body_bytes, target.body_timeout);
         Ok(Outgoing {
             request: Request::from_parts(parts, body),
             tripped,
@@ -216,10 +220,15 @@ impl Proxy {
         // The upstream's HTTP version is its own hop's; the client's
         // connection decides ours.
         parts.version = Version::HTTP_11;
+        let (status, target, shared) = (parts.status, self.target.clone(), self.shared.clone());
         let body = match checkout {
-            Some(checkout) => GatewayBody::Pooled(PooledBody::new(body, checkout, answered)),
-            None => GatewayBody::Upstream(body),
+            Some(checkout) => {
+                let body = PooledBody::new(body, checkout, answered);
+                UpstreamBody::pooled(body, status, target, shared)
+            }
+            None => UpstreamBody::direct(body, status, target, shared),
         };
+        let body = GatewayBody::Upstream(body);
         Response::from_parts(parts, body)
     }
 
@@ -229,9 +238,19 @@ impl Proxy {
         Failure::Timeout
     }
 
+    /// The answer to a send that failed: the client's fault when its body
+    /// broke, stalled or went over the limit (logged at debug: a client
+    /// must not be able to set off upstream alerts), else the upstream's.
     fn failed(&self, failure: Failure, tripped: &Tripped, chain: &str) -> Failure {
-        if tripped.is_set() {
-            return Failure::BodyTooLarge;
+        let client = match tripped.fault() {
+            Some(ClientFault::TooLarge) => Some(Failure::BodyTooLarge),
+            Some(ClientFault::Broken) => Some(Failure::ClientBodyBroken),
+            Some(ClientFault::Stalled) => Some(Failure::ClientBodyTimeout),
+            None => None,
+        };
+        if let Some(client) = client {
+            tracing::debug!(target: "corsair::request", error = %chain, "{}", client.code());
+            return client;
         }
         tracing::warn!(target: "corsair::upstream", upstream = self.target.upstream.as_str(), error = %chain, "{}", failure.code());
         failure
