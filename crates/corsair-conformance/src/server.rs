@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use corsair_gateway::runtime::accept::Acceptor;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -82,10 +83,9 @@ impl TestServer {
         };
         let label: Arc<str> = label.into();
         let accept = runtime.spawn(async move {
+            let mut acceptor = Acceptor::new(listener, "scenario server");
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
+                let (stream, _) = acceptor.accept().await;
                 let (label, log, handler) =
                     (Arc::clone(&label), Arc::clone(&log), Arc::clone(&handler));
                 tokio::spawn(async move {

@@ -272,11 +272,19 @@ async fn serve(
             })
         })
         .collect();
+    // This thread's coarse clock, for the admin listener's timeouts (each
+    // worker runs its own).
+    tokio::spawn(runtime::timer::drive());
     if let Some(admin) = admin {
         if let Ok(addr) = admin.local_addr() {
             tracing::info!(target: "corsair::server", "admin on http://{addr} (/metrics, /healthz)");
         }
-        tokio::spawn(admin::run(admin, metrics.clone(), stop_rx.clone()));
+        tokio::spawn(admin::run(
+            admin,
+            metrics.clone(),
+            timeouts.idle,
+            stop_rx.clone(),
+        ));
     }
     match source {
         Some((source, text)) => {

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use corsair_gateway::runtime::accept::Acceptor;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -147,16 +148,9 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let mut acceptor = Acceptor::new(listener, "playground");
     loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                // Out of file descriptors and the like: wait, then go on.
-                eprintln!("corsair playground: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
+        let (stream, _) = acceptor.accept().await;
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         tokio::spawn(async move {

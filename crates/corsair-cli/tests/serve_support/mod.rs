@@ -19,6 +19,7 @@ pub use std::time::{Duration, Instant};
 
 pub use bytes::Bytes;
 pub use common::free_port;
+pub use corsair_gateway::runtime::accept::Acceptor;
 pub use http::{HeaderMap, Method, Request, Response, StatusCode};
 pub use http_body::{Body, Frame, SizeHint};
 pub use http_body_util::combinators::BoxBody;
@@ -181,10 +182,9 @@ pub async fn start_upstream_on(listener: tokio::net::TcpListener, name: &'static
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen2 = seen.clone();
     let task = tokio::spawn(async move {
+        let mut acceptor = Acceptor::new(listener, "test upstream");
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
+            let (stream, _) = acceptor.accept().await;
             let seen = seen2.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -262,9 +262,29 @@ impl Gateway {
 
     /// [`Gateway::start`] with its own log options and log destination.
     pub fn start_logging(args: &[&str], log: &[&str], stderr: Stdio) -> Gateway {
+        Gateway::start_limited(None, args, log, stderr)
+    }
+
+    /// [`Gateway::start_logging`] with at most `descriptors` open files
+    /// (`ulimit -n`), when given.
+    pub fn start_limited(
+        descriptors: Option<u32>,
+        args: &[&str],
+        log: &[&str],
+        stderr: Stdio,
+    ) -> Gateway {
         let port = free_port();
         let admin = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        let mut command = match descriptors {
+            None => Command::new(env!("CARGO_BIN_EXE_corsair")),
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\"")])
+                    .arg(env!("CARGO_BIN_EXE_corsair"));
+                sh
+            }
+        };
+        let child = command
             .arg("serve")
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])

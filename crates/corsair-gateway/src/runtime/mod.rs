@@ -1,10 +1,12 @@
-//! Where connections live: the listener and the worker threads
+//! Where connections live: the accept loop every listener shares
+//! ([`accept`]), the gateway's listener and worker threads
 //! ([`server`]), each connection's protocol and graceful shutdown
 //! ([`connection`]), each worker's coarse clock ([`timer`]), and TLS ([`tls`]).
 //! The per-worker lists of wakers behind [`timer`] and [`connection`] are
 //! `slab`s: an entry keeps its index while it lives, so registering and
 //! leaving are O(1).
 
+pub mod accept;
 pub mod connection;
 pub mod server;
 pub mod timer;

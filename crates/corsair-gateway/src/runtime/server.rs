@@ -17,6 +17,7 @@ use crate::config::settings::Timeouts;
 use crate::gateway::{Gateway, State};
 use crate::http::forwarded::ClientInfo;
 use crate::observability::logging;
+use crate::runtime::accept::Acceptor;
 use crate::runtime::connection::{self, h2c_preface, Conn, IdleWatch, Tracked};
 use crate::runtime::timer::{self, CoarseTimer};
 
@@ -90,18 +91,11 @@ pub async fn accept(
     drain: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut acceptor = Acceptor::new(listener, "gateway");
     let mut next = 0;
     loop {
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(target: "corsair::server", "accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            accepted = acceptor.accept() => accepted,
             _ = stopped(&mut stop) => break,
         };
         let _ = stream.set_nodelay(true);
@@ -111,7 +105,7 @@ pub async fn accept(
         next = (next + 1) % workers.len();
         let _ = workers[next].send((stream, peer));
     }
-    drop(listener);
+    drop(acceptor);
     tracing::info!(target: "corsair::server", "stopped accepting; draining in-flight requests (at most {drain:?})");
 }
 
