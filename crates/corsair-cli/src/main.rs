@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc: `corsair serve` allocates per request (hyper's buffers, header
 /// maps, boxed futures); mimalloc's thread-local free lists cut that cost
-/// measurably (see README.md, `corsair serve` → Benchmark).
+/// measurably (docs/gateway.md, Benchmark).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

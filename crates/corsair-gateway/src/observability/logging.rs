@@ -6,7 +6,7 @@
 //! to stderr in one `write` when it holds [`BATCH_BYTES`], on the worker's
 //! tick ([`flush_every`], at most 100 ms later) and when the worker ends,
 //! so a graceful shutdown loses none. One `write` system call per request
-//! was most of what the access log cost (see README). Every other event
+//! was most of what the access log cost. Every other event
 //! (warnings, errors, reloads) is written at once, after the thread's
 //! batched lines, so a thread's lines keep their order.
 

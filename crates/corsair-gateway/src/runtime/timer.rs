@@ -1,13 +1,15 @@
-//! A coarse timer for hyper's HTTP/1.1 header-read timeout (the idle
-//! timeout that also cuts off clients trickling a request head: slowloris).
+//! A coarse timer: the gateway's one mechanism for its timeouts (hyper's
+//! HTTP/1.1 header-read timeout, which is also the idle and slowloris
+//! timeout; HTTP/2 keep-alive and idle; the TLS handshake; the upstream's
+//! response head; request and upstream bodies between reads; the admin
+//! listener).
 //!
-//! hyper arms that timeout once per request: a boxed sleep made when it
-//! starts reading a request head and dropped when the head is in. With
-//! hyper-util's `TokioTimer` each one is a tokio `Sleep`, registered in the
-//! runtime's timer wheel (behind the time driver's lock) while the
-//! connection waits for its next request, and taken out again when the
-//! request comes: 1.5k instructions per proxied request, 4 % of all the
-//! gateway does for one (callgrind, with and without the timeout).
+//! Why not tokio's timer: hyper arms its header-read timeout once per
+//! request, and the gateway one upstream timeout per request; each tokio
+//! `Sleep` is registered in the runtime's timer wheel (behind the time
+//! driver's lock) and taken out again, which cost more than 3 % of a
+//! proxied request's CPU (the commit that introduced this module has the
+//! side-by-side callgrind counts).
 //!
 //! This is hyper's own extension point for timers ([`hyper::rt::Timer`]),
 //! not a replacement for tokio's: each worker keeps its pending deadlines
@@ -15,13 +17,10 @@
 //! expired ones every [`TICK`]. Registering and cancelling are a push and
 //! a pop; a deadline never fires early, and late by a tick (more only when
 //! the worker is too busy to run its tick), which is nothing next to a
-//! timeout of seconds. It serves the workers' connections only: they live
-//! on one thread (single-threaded runtimes), so a sleep is registered,
-//! polled and dropped there.
-//!
-//! The same clock times the per-request upstream timeout ([`timeout`]),
-//! which with `tokio::time::timeout` cost another 0.7k instructions per
-//! request.
+//! timeout of seconds. It serves the connections of the thread that runs
+//! [`drive`] (each worker, and the control thread for the admin listener):
+//! they live on one thread (single-threaded runtimes), so a sleep is
+//! registered, polled and dropped there.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

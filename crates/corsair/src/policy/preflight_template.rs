@@ -6,8 +6,7 @@
 //! `Vary`; only `Access-Control-Allow-Origin` changes with the request.
 //! Building that map per preflight costs one hashed insert per header;
 //! cloning the template keeps every entry's stored hash and position and
-//! leaves one insert, the origin (0.66k of the 12.6k instructions a
-//! preflight took in `corsair serve`, measured with callgrind). Whether a
+//! leaves one insert, the origin. Whether a
 //! decision fits the template is decided by comparing values, never by
 //! reasoning about which policy rules apply, so a template can only ever
 //! give the response [`Decision::preflight_response`] gives.
