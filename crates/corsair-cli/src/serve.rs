@@ -27,8 +27,9 @@ listen = \"127.0.0.1:8080\"\n  \
 upstream = \"http://127.0.0.1:3000\"\n  \
 admin = \"127.0.0.1:9090\"          # /metrics and /healthz (optional)\n  \
 max_body_bytes = 10485760\n  \
-[timeouts]                        # optional: connect, upstream, idle, shutdown\n  \
-upstream = \"30s\"\n  \
+server_names = [\"api.example.com\"] # the gateway's own names (WebSocket pages)\n  \
+[timeouts]                        # optional: connect, upstream, upstream_body, idle,\n  \
+upstream = \"30s\"                  #   body, handshake, shutdown\n  \
 [cors]\n  \
 allow_origins = [\"https://app.example.com\"]\n  \
 [[routes]]                        # optional: own policy (and upstream) per path or host\n  \
@@ -37,7 +38,11 @@ path_prefix = \"/public\"\n  \
 allow_origins = [\"*\"]\n\n\
 The gateway answers preflights itself, forwards every other request to the configured \
 upstream only (never to a URL taken from the request) and reloads the config file on \
-SIGHUP or when it changes.\n\n\
+SIGHUP or when it changes (once the file has stayed the same for 2 s: write it atomically). \
+Paths are routed and forwarded normalised; ambiguous ones (%2F, ;, .. above /) get 400 unless \
+a route sets allow_ambiguous_paths = true. Client-IP headers the gateway does not vouch for \
+(X-Real-IP, True-Client-IP, ...) are removed: see strip_request_headers. Every key: \
+docs/gateway.md.\n\n\
 Exit status: 0 after a graceful shutdown (SIGTERM, SIGINT), 2 for a bad config or bad \
 arguments (every problem is listed), 1 when the server cannot start (address in use).")]
 pub struct Args {
