@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod explain;
 mod header_arg;
 mod http_client;
 mod playground;
@@ -30,6 +31,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 corsair playground\n  \
 corsair check https://api.example.com/me --origin https://app.example.com --credentials include\n  \
 corsair scan https://api.example.com/me\n  \
+corsair explain \"<the CORS error from the browser console>\"\n  \
 corsair serve --upstream http://127.0.0.1:3000 --allow-origin https://app.example.com\n  \
 corsair validate --config cors.toml\n  \
 corsair eval --config cors.toml --origin https://app.example.com --method GET\n\n\
@@ -51,6 +53,8 @@ enum Command {
     Validate(validate::Args),
     /// Show what a policy answers to one request, without any network.
     Eval(eval::Args),
+    /// Turn a CORS error pasted from the browser's console into its cause and fix, offline.
+    Explain(explain::Args),
     /// Run a CORS gateway in front of an HTTP API.
     Serve(serve::Args),
 }
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Serve(args) => serve::run(args),
     }
 }

@@ -254,4 +254,39 @@ mod tests {
         }
         assert!(tally.disagreements.is_empty(), "{}", tally.summary_line());
     }
+
+    /// `corsair explain` reads every CORS console line Chromium printed in
+    /// the committed observations back to the code the model gives the
+    /// scenario.
+    #[test]
+    fn explain_reads_every_captured_chromium_message_to_the_scenarios_code() {
+        let catalogue = load_catalogue().expect("catalogue");
+        let text = std::fs::read_to_string(scenarios_dir().join("chromium-observations.jsonl"))
+            .expect("snapshot");
+        let recorded = Recorded::from_jsonl(&text).expect("snapshot parses");
+        let env = env();
+        let mut read = 0;
+        for s in &catalogue.scenario {
+            let Some((_, observed)) = recorded.observations.iter().find(|(id, _)| *id == s.id)
+            else {
+                continue;
+            };
+            let cors_lines = observed.console.iter().filter(|l| {
+                l.contains("blocked by CORS policy") || l.contains("net::ERR_TOO_MANY_REDIRECTS")
+            });
+            for line in cors_lines {
+                let (_, outcome) = run(Profile::Chromium, s, &env);
+                let code = outcome
+                    .and_then(|o| o.error)
+                    .map(|e| e.code())
+                    .unwrap_or_else(|| panic!("{}: the model predicts no error", s.id));
+                let explained = corsair::browser::explain(line)
+                    .unwrap_or_else(|e| panic!("{}: {line}: {e}", s.id));
+                assert_eq!(explained.browser, Profile::Chromium, "{}", s.id);
+                assert_eq!(explained.error.code(), code, "{}: {line}", s.id);
+                read += 1;
+            }
+        }
+        assert!(read > 100, "only {read} console lines read");
+    }
 }

@@ -411,7 +411,15 @@ impl CorsError {
     fn explanation_core(&self) -> String {
         use CorsErrorKind::*;
         let origin = &self.context.request_origin;
+        // A value a console message did not carry (`corsair explain`).
         match &self.kind {
+            MultipleAllowOrigin { value } if value.is_empty() => "has several Access-Control-Allow-Origin values, but the header must hold exactly one origin.".into(),
+            PreflightNotOk { status: 0 } => "does not have an ok status; a preflight must be answered with a status from 200 to 299.".into(),
+            RedirectInPreflight { status: 0 } => "is a redirect; browsers never follow redirects of preflight requests.".into(),
+            InvalidAllowMethodsToken { token, .. } if token.is_empty() => "has an Access-Control-Allow-Methods value that is not a comma-separated list of method tokens; the whole preflight fails.".into(),
+            InvalidAllowHeadersToken { token, .. } if token.is_empty() => "has an Access-Control-Allow-Headers value that is not a comma-separated list of header names; the whole preflight fails.".into(),
+            MethodNotAllowed { method, .. } if method.is_empty() => "does not list the request's method in Access-Control-Allow-Methods (the comparison is case-sensitive).".into(),
+            RedirectWithUserinfo { location } | RedirectNotHttp { location } if location.is_empty() => "redirects to a URL that is not http or https, or that has a username or password; CORS requests refuse such redirects.".into(),
             MissingAllowOrigin => "has no Access-Control-Allow-Origin header.".into(),
             WildcardWithCredentials => "allows any origin with `*`, which does not apply to requests with credentials (credentials mode \"include\").".into(),
             MultipleAllowOrigin { value } => format!("has Access-Control-Allow-Origin `{value}`: several values, but the header must hold exactly one origin."),

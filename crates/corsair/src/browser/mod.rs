@@ -61,6 +61,7 @@
 pub mod cache;
 pub mod check;
 pub mod error;
+pub mod explain;
 pub mod expose;
 pub mod header_list;
 pub mod machine;
@@ -73,6 +74,7 @@ pub mod safelist;
 
 pub use cache::{CacheEntry, CacheKey, PreflightCache};
 pub use error::{CorsError, CorsErrorKind, ErrorContext, Fix, Stage};
+pub use explain::{explain, Explained, Unrecognized};
 pub use machine::{Browser, Exchange, ExchangeKind, Flow, Outcome, ResponseRecord, Step, Tainting};
 pub use profile::Profile;
 pub use request::{BrowserRequest, Credentials, HttpRequest, RequestError};
