@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use corsair::browser::{explain, Explained};
+use corsair::browser::{explain, Explained, Unrecognized};
 
 /// What the fix names when the message does not say which page it was.
 const PLACEHOLDER_ORIGIN: &str = "https://your-page.example";
@@ -49,22 +49,13 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut explained = match explain(&text) {
-        Ok(e) => e,
+    let (explained, origin_known) = match resolve(&text, args.origin.as_deref()) {
+        Ok(r) => r,
         Err(unrecognized) => {
             eprintln!("error: {unrecognized}");
             return ExitCode::from(2);
         }
     };
-    let named = !explained.error.context.origin.is_empty();
-    let origin = match (&args.origin, named) {
-        (Some(o), _) => o.clone(),
-        (None, true) => explained.error.context.origin.clone(),
-        (None, false) => PLACEHOLDER_ORIGIN.to_string(),
-    };
-    explained.error.context.origin = origin.clone();
-    explained.error.context.request_origin = origin;
-    let origin_known = named || args.origin.is_some();
     if args.json {
         println!("{}", json(&explained, origin_known));
     } else {
@@ -73,14 +64,29 @@ pub fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Reads `text` and fills in the page's origin: the message's own, else
+/// `origin`, else a stand-in; the flag says whether it is known.
+pub fn resolve(text: &str, origin: Option<&str>) -> Result<(Explained, bool), Unrecognized> {
+    let mut explained = explain(text)?;
+    let named = !explained.error.context.origin.is_empty();
+    let chosen = match (origin, named) {
+        (Some(o), _) => o.to_string(),
+        (None, true) => explained.error.context.origin.clone(),
+        (None, false) => PLACEHOLDER_ORIGIN.to_string(),
+    };
+    explained.error.context.origin = chosen.clone();
+    explained.error.context.request_origin = chosen;
+    Ok((explained, named || origin.is_some()))
+}
+
 fn read_stdin() -> std::io::Result<String> {
     let mut text = String::new();
     std::io::stdin().take(1 << 20).read_to_string(&mut text)?;
     Ok(text)
 }
 
-/// The `--json` object.
-fn json(e: &Explained, origin_known: bool) -> serde_json::Value {
+/// The `--json` object (also the playground's `/api/explain` answer).
+pub fn json(e: &Explained, origin_known: bool) -> serde_json::Value {
     let error = &e.error;
     serde_json::json!({
         "browser": e.browser,

@@ -435,3 +435,60 @@ fn refuses_non_loopback_addresses_and_documents_itself() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in use"));
 }
+
+#[test]
+fn a_pasted_console_error_is_explained_like_the_prediction_that_printed_it() {
+    let pg = Playground::start();
+    // A request the demo API's default policy blocks: a DELETE with a token.
+    let api = format!("http://127.0.0.1:{}/items/1", pg.api_port);
+    for profile in ["chromium", "firefox", "webkit"] {
+        let r = send_json(
+            &pg,
+            "POST",
+            "/api/predict",
+            &json!({"origin": page_origin(&pg), "url": api, "method": "DELETE",
+                    "headers": [["x-token", "1"]], "profile": profile}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let predicted = r.json();
+        let error = &predicted["error"];
+        let message = error["console_message"]
+            .as_str()
+            .expect("a blocked request");
+        let r = send_json(
+            &pg,
+            "POST",
+            "/api/explain",
+            &json!({"text": message, "origin": page_origin(&pg)}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        assert_eq!(v["browser"], profile, "{message}");
+        let code = v["code"].as_str().unwrap();
+        let also: Vec<&str> = v["also_possible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            code == error["code"] || also.contains(&error["code"].as_str().unwrap()),
+            "{v}"
+        );
+        assert!(
+            v["fix"]["toml"]
+                .as_str()
+                .unwrap()
+                .contains(&page_origin(&pg)),
+            "{v}"
+        );
+    }
+    let r = send_json(
+        &pg,
+        "POST",
+        "/api/explain",
+        &json!({"text": "TypeError: Failed to fetch"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["unrecognized"], true);
+}

@@ -175,6 +175,44 @@ fn playground_predictions_agree_with_chromium() {
     use_preset(&page, "public-read-only");
     let v = run(&page, Some("delete-token"));
     assert_eq!(v["observed"], "blocked");
+
+    // The explain box: Chromium's own console message, pasted, gives the
+    // code the page's prediction shows.
+    let chromium_said = page
+        .take_console()
+        .expect("console")
+        .into_iter()
+        .map(|c| c.text)
+        .find(|t| t.contains("blocked by CORS policy"))
+        .expect("Chromium's CORS message");
+    let predicted = page
+        .eval("document.querySelector('.cell.predicted .big.bad').innerText")
+        .expect("predicted verdict");
+    page.eval(&format!(
+        "document.getElementById('console-error').value = {}; document.getElementById('explain').click(); true",
+        serde_json::to_string(&chromium_said).expect("json")
+    ))
+    .expect("paste and explain");
+    let code = wait_for(
+        &page,
+        "the explanation",
+        "document.querySelector('#explanation [data-code]')",
+        "document.querySelector('#explanation [data-code]').dataset.code",
+    );
+    let code = code.as_str().expect("code");
+    assert!(
+        predicted.as_str().unwrap_or("").ends_with(code),
+        "explained {code}, predicted {predicted}"
+    );
+    let explanation = page
+        .eval("document.getElementById('explanation').innerText")
+        .expect("explanation");
+    assert!(
+        explanation.as_str().unwrap_or("").contains("[cors]"),
+        "{explanation}"
+    );
+    page.screenshot(&shots.join("explain.png"))
+        .expect("screenshot");
     page.eval("document.body.dataset.policy = 'pending'; document.querySelector('.apply-fix').click(); true")
         .expect("apply fix");
     wait_for(
@@ -205,7 +243,7 @@ fn playground_handles_bad_input_sharing_and_subdomains_in_chromium() {
     // Every form control has a label; result regions are announced.
     let a11y = page
         .eval("({unlabelled: [...document.querySelectorAll('input, select, textarea')].filter(e => e.labels.length === 0).map(e => e.id), \
-                live: ['result', 'problems', 'policy-status'].every(id => document.getElementById(id).getAttribute('aria-live'))})")
+                live: ['result', 'problems', 'policy-status', 'explanation'].every(id => document.getElementById(id).getAttribute('aria-live'))})")
         .expect("a11y");
     assert_eq!(a11y["unlabelled"], serde_json::json!([]), "{a11y}");
     assert_eq!(a11y["live"], true, "{a11y}");

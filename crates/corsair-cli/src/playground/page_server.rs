@@ -8,6 +8,7 @@
 //! | `POST /api/policy/validate` `{toml}` | every problem, nothing changed |
 //! | `PUT /api/policy` `{toml}` | validates and, when valid, applies (422 otherwise) |
 //! | `POST /api/predict` | the browser model's prediction for a `fetch()` |
+//! | `POST /api/explain` `{text, origin?}` | a pasted console error: `corsair explain --json`'s answer (422 when not recognised) |
 //! | `GET /api/received?run=ID` | the requests of one run the demo API received |
 //! | `GET /api/events` | Server-Sent Events: each request the demo API receives |
 
@@ -35,6 +36,14 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 #[serde(deny_unknown_fields)]
 struct PolicyInput {
     toml: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainInput {
+    text: String,
+    #[serde(default)]
+    origin: Option<String>,
 }
 
 /// Serves one request on the page's port.
@@ -96,6 +105,19 @@ pub async fn serve(
             },
             Err(r) => r,
         },
+        (&Method::POST, "/api/explain") => match read_json::<ExplainInput>(request).await {
+            Ok(input) => {
+                let origin = input.origin.as_deref().filter(|o| !o.trim().is_empty());
+                match crate::explain::resolve(&input.text, origin) {
+                    Ok((explained, known)) => json(StatusCode::OK, &crate::explain::json(&explained, known)),
+                    Err(u) => json(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &json!({"error": u.hint, "unrecognized": true}),
+                    ),
+                }
+            }
+            Err(r) => r,
+        },
         (&Method::GET, "/api/received") => {
             let run = request
                 .uri()
@@ -121,7 +143,7 @@ pub async fn serve(
         }
         (_, p) if p.starts_with("/api/") => error(
             StatusCode::NOT_FOUND,
-            format!("no API route {method} {p}: see GET /api/info, /api/policy, /api/events, POST /api/predict"),
+            format!("no API route {method} {p}: see GET /api/info, /api/policy, /api/events, POST /api/predict, /api/explain"),
         ),
         (&Method::GET | &Method::HEAD, p) => match assets::find(p) {
             Some(asset) => {

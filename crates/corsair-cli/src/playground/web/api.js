@@ -26,6 +26,7 @@ export const getPolicy = () => call('GET', '/api/policy');
 export const validatePolicy = (toml) => call('POST', '/api/policy/validate', { toml });
 export const setPolicy = (toml) => call('PUT', '/api/policy', { toml });
 export const predict = (request) => call('POST', '/api/predict', request);
+export const explain = (text, origin) => call('POST', '/api/explain', { text, origin });
 export const received = (run) => call('GET', `/api/received?run=${encodeURIComponent(run)}`);
 
 // Calls onReceived(entry) for each request the demo API receives.

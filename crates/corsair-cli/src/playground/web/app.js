@@ -194,6 +194,7 @@ async function start() {
   $('body-type').addEventListener('change', syncBody);
   $('request-form').addEventListener('submit', (e) => { e.preventDefault(); run(); });
   $('share').addEventListener('click', share);
+  $('explain-form').addEventListener('submit', (e) => { e.preventDefault(); explainError(); });
 
   let state = null;
   try {
@@ -218,6 +219,31 @@ async function start() {
     while (log.children.length > 50) log.lastChild.remove();
   }, (up) => { document.body.dataset.events = up ? 'connected' : 'disconnected'; });
   document.body.dataset.ready = 'true';
+}
+
+// ---- explain a pasted console error ----
+
+async function explainError() {
+  const out = $('explanation');
+  const res = await api.explain($('console-error').value, $('explain-origin').value.trim() || undefined);
+  if (!res.ok) {
+    out.replaceChildren(el('p', { class: 'problem-line', role: 'alert' }, res.data.error));
+    return;
+  }
+  const d = res.data;
+  const fix = d.fix || {};
+  const parts = [
+    el('p', {}, el('strong', { 'data-code': d.code }, d.code), ` printed by ${d.browser}`, d.url ? ` for ${d.url}` : ''),
+  ];
+  if (d.also_possible && d.also_possible.length) {
+    parts.push(el('p', { class: 'hint' }, `${d.browser} prints the same message for: ${d.also_possible.join(', ')}. Run the request above to tell which.`));
+  }
+  parts.push(el('p', {}, el('strong', {}, 'Why: '), d.explanation));
+  parts.push(el('p', {}, el('strong', {}, 'Fix: '), fix.summary));
+  if (fix.header && fix.value) parts.push(el('pre', {}, `${fix.header}: ${fix.value}`));
+  if (fix.toml) parts.push(el('pre', { class: 'toml' }, fix.toml));
+  if (d.origin === null) parts.push(el('p', { class: 'hint' }, 'The message does not name the page\'s origin: give it above for an exact fix.'));
+  out.replaceChildren(...parts);
 }
 
 start();
