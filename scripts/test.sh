@@ -2,9 +2,10 @@
 # Runs every test of the workspace on a fresh machine.
 #
 # The conformance suite (crates/corsair-conformance) drives Debian's headless
-# Chromium through Node + playwright-core: this script installs both when they
-# are missing. If Chromium cannot be installed the suite FAILS; set
-# CORSAIR_SKIP_BROWSER=1 to skip the browser tests explicitly.
+# Chromium (Node + playwright-core) and Firefox ESR (Node + puppeteer-core,
+# WebDriver BiDi): this script installs them when they are missing. If a
+# browser cannot be installed the suite FAILS; set CORSAIR_SKIP_BROWSER=1 to
+# skip the browser tests explicitly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,11 @@ if [ "${CORSAIR_SKIP_BROWSER:-}" != "1" ]; then
     echo "test.sh: installing Debian's chromium" >&2
     apt_install chromium ||
       echo "test.sh: could not install chromium: the browser tests will fail (CORSAIR_SKIP_BROWSER=1 skips them)" >&2
+  fi
+  if [ ! -x "${CORSAIR_FIREFOX:-/usr/bin/firefox-esr}" ]; then
+    echo "test.sh: installing Debian's firefox-esr" >&2
+    apt_install firefox-esr ||
+      echo "test.sh: could not install firefox-esr: the Firefox tests will fail (CORSAIR_SKIP_BROWSER=1 skips them)" >&2
   fi
   if ! command -v npm >/dev/null; then
     echo "test.sh: installing node and npm" >&2

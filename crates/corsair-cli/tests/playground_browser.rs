@@ -13,7 +13,7 @@ mod playground_support;
 
 use std::path::PathBuf;
 
-use corsair_conformance::chromium::{launch_for_test, Page};
+use corsair_conformance::driver::{launch_for_test, Page};
 use playground_support::Playground;
 use serde_json::Value;
 

@@ -11,7 +11,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::{free_port, wait_listening, Server};
-use corsair_conformance::chromium::{launch_for_test, Page};
+use corsair_conformance::driver::{launch_for_test, Page};
 use serde_json::Value;
 
 /// A `corsair serve` process, killed on drop.

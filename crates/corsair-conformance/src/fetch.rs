@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chromium::{ConsoleMessage, DriverError, Page};
+use crate::driver::{ConsoleMessage, DriverError, Page};
 
 /// One `fetch(url, init)` call. Its URL contains `/s/<key>/` so that
 /// console messages can be matched to it.

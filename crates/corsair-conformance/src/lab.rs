@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::chromium::{Chromium, DriverError};
+use crate::driver::{Browser, DriverError};
 use crate::fetch::{console_by_key, key_in, run_fetches, FetchCall};
 use crate::observation::{Observation, SeenRequest};
 use crate::scenario::{Env, Scenario, Server};
@@ -89,7 +89,7 @@ impl Lab {
     /// scenario, in order. Scenario ids must be unique across runs of a lab.
     pub fn run(
         &self,
-        browser: &Chromium,
+        browser: &Browser,
         scenarios: &[Scenario],
     ) -> Result<Vec<Observation>, DriverError> {
         {

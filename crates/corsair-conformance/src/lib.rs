@@ -1,10 +1,11 @@
 //! # corsair-conformance
 //!
-//! corsair checked against real headless Chromium (Debian's `chromium`,
-//! driven by `browser/driver.mjs`):
+//! corsair checked against real headless browsers (Debian's `chromium` and
+//! `firefox-esr`, driven by the Node scripts in `browser/`):
 //!
-//! - [`chromium`]: a small reusable driver (start Chromium, open a page,
+//! - [`driver`]: a small reusable driver (start a browser, open a page,
 //!   run JavaScript, read the console, take a screenshot);
+//! - [`suite`]: the whole suite in one engine, and its report;
 //! - [`server`]: recording HTTP servers on `127.0.0.1`;
 //! - [`scenario`]: scenarios as data (a request and every server answer);
 //! - [`matrix`]: the generated scenario matrix and the catalogue files;
@@ -18,7 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod chromium;
+pub mod driver;
 pub mod fetch;
 pub mod invariants;
 pub mod lab;
@@ -28,3 +29,4 @@ pub mod observation;
 pub mod policy_suite;
 pub mod scenario;
 pub mod server;
+pub mod suite;

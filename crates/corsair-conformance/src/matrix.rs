@@ -588,29 +588,31 @@ mod tests {
     }
 
     #[test]
-    fn the_observation_snapshot_covers_the_catalogue() {
+    fn every_observation_snapshot_covers_the_catalogue() {
         if std::env::var("CORSAIR_BLESS").is_ok_and(|v| v == "1") {
-            return; // the browser test is rewriting it
+            return; // the browser tests are rewriting them
         }
-        let text =
-            std::fs::read_to_string(scenarios_dir().join("chromium-observations.jsonl")).unwrap();
-        let recorded = crate::observation::Recorded::from_jsonl(&text).unwrap();
-        assert_eq!(recorded.to_jsonl(), text);
         let ids: Vec<String> = load_catalogue()
             .unwrap()
             .scenario
             .into_iter()
             .map(|s| s.id)
             .collect();
-        let recorded_ids: Vec<String> = recorded
-            .observations
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        assert!(
-            ids == recorded_ids,
-            "scenarios/chromium-observations.jsonl is stale: run CORSAIR_BLESS=1 cargo test -p corsair-conformance"
-        );
+        for engine in crate::driver::Engine::ALL {
+            let file = engine.snapshot();
+            let text = std::fs::read_to_string(scenarios_dir().join(file)).unwrap();
+            let recorded = crate::observation::Recorded::from_jsonl(&text).unwrap();
+            assert_eq!(recorded.to_jsonl(), text, "{file}");
+            let recorded_ids: Vec<String> = recorded
+                .observations
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            assert!(
+                ids == recorded_ids,
+                "scenarios/{file} is stale: run CORSAIR_BLESS=1 cargo test -p corsair-conformance"
+            );
+        }
     }
 
     #[test]

@@ -72,6 +72,8 @@ impl Observation {
 /// per scenario, as in `scenarios/chromium-observations.jsonl`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorded {
+    /// The engine, lowercase (`chromium`, `firefox`).
+    pub engine: String,
     /// The browser's version.
     pub browser: String,
     /// Scenario id and observation, in catalogue order.
@@ -79,35 +81,37 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Parses the JSON-lines format: `{"chromium": version}` then
+    /// Parses the JSON-lines format: `{"<engine>": version}` then
     /// `{"id", "observation"}` per line.
     pub fn from_jsonl(text: &str) -> Result<Recorded, String> {
-        #[derive(Deserialize)]
-        struct Head {
-            chromium: String,
-        }
         #[derive(Deserialize)]
         struct Line {
             id: String,
             observation: Observation,
         }
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-        let head: Head = serde_json::from_str(lines.next().ok_or("empty file")?)
-            .map_err(|e| format!("line 1: {e}"))?;
+        let head: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(lines.next().ok_or("empty file")?)
+                .map_err(|e| format!("line 1: {e}"))?;
+        let Some((engine, version)) = head.into_iter().next() else {
+            return Err("line 1: no engine and version".into());
+        };
         let mut observations = Vec::new();
         for (i, line) in lines.enumerate() {
             let l: Line = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 2))?;
             observations.push((l.id, l.observation));
         }
         Ok(Recorded {
-            browser: head.chromium,
+            engine,
+            browser: version,
             observations,
         })
     }
 
     /// The JSON-lines text.
     pub fn to_jsonl(&self) -> String {
-        let mut text = format!("{}\n", serde_json::json!({ "chromium": self.browser }));
+        let head = serde_json::json!({ self.engine.clone(): self.browser });
+        let mut text = format!("{head}\n");
         for (id, o) in &self.observations {
             text.push_str(&serde_json::json!({ "id": id, "observation": o }).to_string());
             text.push('\n');
@@ -155,7 +159,7 @@ pub fn differences(
     let mut out = Vec::new();
     let mut field = |name: &str, p: String, o: String| {
         if p != o {
-            out.push(format!("  {name}:\n    predicted: {p}\n    chromium:  {o}"));
+            out.push(format!("  {name}:\n    predicted: {p}\n    observed:  {o}"));
         }
     };
     field(
@@ -257,10 +261,10 @@ impl Tally {
         self.disagreements.extend(other.disagreements);
     }
 
-    /// The summary line: `N scenarios agree with Chromium, M disagree`.
-    pub fn summary_line(&self) -> String {
+    /// The summary line: `N scenarios agree with <engine>, M disagree`.
+    pub fn summary_line(&self, engine: &str) -> String {
         format!(
-            "{} scenarios agree with Chromium, {} disagree",
+            "{} scenarios agree with {engine}, {} disagree",
             self.agree,
             self.disagreements.len()
         )
@@ -301,7 +305,7 @@ mod tests {
         b.status = None;
         let d = differences(&a, &b, false);
         assert_eq!(d.len(), 2, "{d:?}");
-        assert!(d[0].contains("predicted: true") && d[0].contains("chromium:  false"));
+        assert!(d[0].contains("predicted: true") && d[0].contains("observed:  false"));
         let mut c = a.clone();
         c.requests[0].origin = Some("null".into());
         assert_eq!(differences(&a, &c, false).len(), 1);
@@ -323,8 +327,8 @@ mod tests {
         u.record("c", "y", vec![]);
         t.merge(u);
         assert_eq!(
-            t.summary_line(),
-            "2 scenarios agree with Chromium, 1 disagree"
+            t.summary_line("Firefox"),
+            "2 scenarios agree with Firefox, 1 disagree"
         );
         assert!(t.disagreements[0].starts_with("scenario b (x):"));
     }

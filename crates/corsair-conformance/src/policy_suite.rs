@@ -1,7 +1,7 @@
 //! Policy conformance: API servers answer through [`corsair::Policy`]
 //! (preflights from [`corsair::Decision::preflight_response`], actual
 //! responses with [`corsair::CorsHeaders::apply_to`]); pages on several
-//! loopback origins fetch from them in Chromium; what the page sees must be
+//! loopback origins fetch from them in each browser; what the page sees must be
 //! what [`Policy::evaluate`] decided. Also the preflight cache (`max_age`).
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use corsair::{CorsConfig, Policy};
 use http::{HeaderMap, HeaderValue, Method};
 use http_body_util::Full;
 
-use crate::chromium::{Chromium, DriverError};
+use crate::driver::{Browser, DriverError, Engine};
 use crate::fetch::{run_fetches, FetchCall, FetchResult};
 use crate::lab::{hop_of, BLANK_PAGE, CONCURRENCY};
 use crate::observation::Tally;
@@ -409,9 +409,9 @@ impl PolicyLab {
 
 const CREDENTIALS: [Credentials; 2] = [Credentials::Omit, Credentials::Include];
 
-/// Runs every (page origin × policy × shape × credentials) in Chromium,
+/// Runs every (page origin × policy × shape × credentials) in `engine`,
 /// one page per origin, and compares with [`expect`].
-pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
+pub fn run(browser: &Browser, lab: &PolicyLab, engine: Engine) -> Result<Tally, DriverError> {
     let mut tally = Tally::default();
     let shapes = shapes();
     let (mut allowed, mut blocked, mut preflighted) = (0, 0, 0);
@@ -460,7 +460,8 @@ pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
             let mut problems = Vec::new();
             if seen != *expected {
                 problems.push(format!(
-                    "  policy says: {expected:?}\n  chromium:    {seen:?}\n  requests: {}",
+                    "  policy says: {expected:?}\n  {}: {seen:?}\n  requests: {}",
+                    engine.name(),
                     requests
                         .iter()
                         .map(|r| format!("{} {} origin={:?}", r.method, r.path, r.header("origin")))
@@ -483,7 +484,8 @@ pub fn run(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
         }
     }
     eprintln!(
-        "policy suite: {allowed} allowed, {blocked} blocked, {preflighted} preflighted in Chromium"
+        "policy suite: {allowed} allowed, {blocked} blocked, {preflighted} preflighted in {}",
+        engine.name()
     );
     Ok(tally)
 }
@@ -527,7 +529,7 @@ pub fn cache_policies(pages: &Pages) -> Vec<NamedPolicy> {
 /// entries), (4) the first `PUT` again. Expected preflights come from the
 /// policy's `max_age` (positive or unset: cached; 0: never) and Fetch's
 /// "clear cache entries" on a failed preflight.
-pub fn run_cache(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverError> {
+pub fn run_cache(browser: &Browser, lab: &PolicyLab, engine: Engine) -> Result<Tally, DriverError> {
     let mut tally = Tally::default();
     let page = browser.new_page()?;
     page.goto(&format!("{}/", lab.pages.a))?;
@@ -555,8 +557,9 @@ pub fn run_cache(browser: &Chromium, lab: &PolicyLab) -> Result<Tally, DriverErr
         let expected = [1, usize::from(!caches), 1, 1];
         if preflights != expected || outcomes != [true, true, false, true] {
             problems.push(format!(
-                "  max_age {:?}: expected preflights per step {expected:?}, allowed [true, true, false, true]\n  chromium: preflights {preflights:?}, allowed {outcomes:?}",
-                policy.config().max_age
+                "  max_age {:?}: expected preflights per step {expected:?}, allowed [true, true, false, true]\n  {}: preflights {preflights:?}, allowed {outcomes:?}",
+                policy.config().max_age,
+                engine.name()
             ));
         }
         tally.record(&key, "preflight cache", problems);

@@ -33,14 +33,9 @@ pub fn cors_check(
         };
     }
     if origin != request_origin.as_bytes() {
-        let value = String::from_utf8_lossy(&origin).into_owned();
-        if origin.iter().any(|&b| b == b' ' || b == b',') {
-            return Err(CorsErrorKind::MultipleAllowOrigin { value });
-        }
-        if value != "null" && url::Url::parse(&value).is_err() {
-            return Err(CorsErrorKind::InvalidAllowOrigin { value });
-        }
-        return Err(CorsErrorKind::AllowOriginMismatch { value });
+        return Err(unequal_allow_origin(
+            String::from_utf8_lossy(&origin).into_owned(),
+        ));
     }
     if !include {
         return Ok(());
@@ -50,6 +45,20 @@ pub fn cors_check(
         v => Err(CorsErrorKind::CredentialsNotTrue {
             value: v.map(|v| String::from_utf8_lossy(&v).into_owned()),
         }),
+    }
+}
+
+/// What an `Access-Control-Allow-Origin` value that is not the request's
+/// origin is: several values (a space or a comma), not an origin at all
+/// (not `null` and not a URL), or another origin. Also how
+/// `corsair explain` classifies a value a console message quotes.
+pub(crate) fn unequal_allow_origin(value: String) -> CorsErrorKind {
+    if value.bytes().any(|b| b == b' ' || b == b',') {
+        CorsErrorKind::MultipleAllowOrigin { value }
+    } else if value != "null" && url::Url::parse(&value).is_err() {
+        CorsErrorKind::InvalidAllowOrigin { value }
+    } else {
+        CorsErrorKind::AllowOriginMismatch { value }
     }
 }
 

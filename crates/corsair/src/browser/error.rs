@@ -346,30 +346,79 @@ impl CorsError {
         s
     }
 
+    /// Firefox's line for `reason`, with `status` when Firefox adds one.
+    fn firefox_line(url: &str, reason: &str, status: Option<String>) -> String {
+        let mut s = format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: {reason}).");
+        if let Some(status) = status {
+            s.push_str(&format!(" Status code: {status}."));
+        }
+        s
+    }
+
+    /// Firefox's main console line for this error (the reason).
+    ///
+    /// Observed in Firefox ESR 153 (corsair-conformance), where Gecko's
+    /// strings and MDN's pages say otherwise:
+    /// - several `Access-Control-Allow-Origin` values are reported as a
+    ///   mismatch with the joined value, not as "Multiple CORS header"
+    ///   (`pf-post-json-acao-multiple-omit`, `act-get-acao-multiple-acac-none-omit`);
+    /// - the credentials-with-`*` line quotes the URL
+    ///   (`act-get-acao-star-acac-none-incl`);
+    /// - redirects to a URL with credentials or another scheme, and too
+    ///   many redirects, are network failures: "CORS request did not
+    ///   succeed" with status `(null)` (`rd-cross-get-301-to-userinfo-omit`,
+    ///   `hw-too-many-redirects`).
     fn firefox(&self, url: &str) -> String {
         use CorsErrorKind::*;
         let status = self
             .status
             .map_or_else(|| "(null)".to_string(), |s| s.to_string());
-        let (reason, with_status) = match &self.kind {
-            MissingAllowOrigin => ("CORS header ‘Access-Control-Allow-Origin’ missing".to_string(), true),
-            WildcardWithCredentials => ("Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’".to_string(), false),
-            MultipleAllowOrigin { .. } => ("Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed".to_string(), false),
-            InvalidAllowOrigin { value } | AllowOriginMismatch { value } => (format!("CORS header ‘Access-Control-Allow-Origin’ does not match ‘{value}’"), false),
-            CredentialsNotTrue { .. } => ("expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’".to_string(), false),
-            PreflightNotOk { .. } | RedirectInPreflight { .. } => ("CORS preflight response did not succeed".to_string(), true),
-            InvalidAllowMethodsToken { token, .. } => (format!("invalid token ‘{token}’ in CORS header ‘Access-Control-Allow-Methods’"), false),
-            InvalidAllowHeadersToken { token, .. } => (format!("invalid token ‘{token}’ in CORS header ‘Access-Control-Allow-Headers’"), false),
-            MethodNotAllowed { .. } => ("Did not find method in CORS header ‘Access-Control-Allow-Methods’".to_string(), false),
-            HeaderNotAllowed { name, .. } => (format!("header ‘{name}’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response"), false),
-            RedirectWithUserinfo { .. } | RedirectNotHttp { .. } => ("CORS request external redirect not allowed".to_string(), false),
-            TooManyRedirects | InvalidRedirectLocation { .. } => ("CORS request did not succeed".to_string(), true),
-        };
-        let mut s = format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: {reason}).");
-        if with_status {
-            s.push_str(&format!(" Status code: {status}."));
+        match &self.kind {
+            MissingAllowOrigin => Self::firefox_line(url, "CORS header ‘Access-Control-Allow-Origin’ missing", Some(status)),
+            WildcardWithCredentials => Self::firefox_line(&format!("‘{url}’"), "Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’", None),
+            MultipleAllowOrigin { value } | InvalidAllowOrigin { value } | AllowOriginMismatch { value } => Self::firefox_line(url, &format!("CORS header ‘Access-Control-Allow-Origin’ does not match ‘{value}’"), None),
+            CredentialsNotTrue { .. } => Self::firefox_line(url, "expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’", None),
+            PreflightNotOk { .. } | RedirectInPreflight { .. } => Self::firefox_line(url, "CORS preflight response did not succeed", Some(status)),
+            InvalidAllowMethodsToken { token, .. } => Self::firefox_line(url, &format!("invalid token ‘{token}’ in CORS header ‘Access-Control-Allow-Methods’"), None),
+            InvalidAllowHeadersToken { token, .. } => Self::firefox_line(url, &format!("invalid token ‘{token}’ in CORS header ‘Access-Control-Allow-Headers’"), None),
+            MethodNotAllowed { .. } => Self::firefox_line(url, "Did not find method in CORS header ‘Access-Control-Allow-Methods’", None),
+            HeaderNotAllowed { name, .. } => Self::firefox_line(url, &format!("header ‘{name}’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response"), None),
+            RedirectWithUserinfo { .. } | RedirectNotHttp { .. } | TooManyRedirects | InvalidRedirectLocation { .. } => Self::firefox_did_not_succeed(url),
         }
-        s
+    }
+
+    /// Firefox's closing line for a request that failed in the network
+    /// layer, which it also prints after a failed preflight or redirect.
+    fn firefox_did_not_succeed(url: &str) -> String {
+        Self::firefox_line(url, "CORS request did not succeed", Some("(null)".into()))
+    }
+
+    /// Every console line Firefox prints for this error, in order: the
+    /// reason; before it, for a redirected preflight, "CORS request
+    /// external redirect not allowed"; after it, when the preflight or a
+    /// redirect failed, "CORS request did not succeed" (observed in
+    /// Firefox ESR 153: `pf-post-json-status-301-omit`,
+    /// `pf-post-json-acao-missing-omit`, `rd-bare-301-to-cross`; an actual
+    /// request's failure has no such line: `act-get-acao-star-acac-none-incl`).
+    pub fn firefox_console(&self) -> Vec<String> {
+        use CorsErrorKind::*;
+        let url = &self.context.url;
+        let main = self.firefox(url);
+        match &self.kind {
+            RedirectWithUserinfo { .. }
+            | RedirectNotHttp { .. }
+            | TooManyRedirects
+            | InvalidRedirectLocation { .. } => vec![main],
+            RedirectInPreflight { .. } => vec![
+                Self::firefox_line(url, "CORS request external redirect not allowed", None),
+                main,
+                Self::firefox_did_not_succeed(url),
+            ],
+            _ if matches!(self.stage, Stage::Preflight | Stage::Redirect) => {
+                vec![main, Self::firefox_did_not_succeed(url)]
+            }
+            _ => vec![main],
+        }
     }
 
     fn webkit(&self, url: &str, origin: &str) -> String {

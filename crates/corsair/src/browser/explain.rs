@@ -11,10 +11,10 @@
 //! missing, invalid or different origin): the most common one is chosen
 //! and the others are listed in [`Explained::also_possible`].
 
+use super::check::unequal_allow_origin;
 use super::error::{CorsError, CorsErrorKind, ErrorContext, Stage};
 use super::profile::Profile;
 use super::request::Credentials;
-use crate::Origin;
 
 /// A console message understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,7 +276,8 @@ fn firefox(text: &str) -> Option<Explained> {
     let head = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ";
     let start = text.find(head)?;
     let text = &text[start..];
-    let url = between(text, head, ". (Reason: ")?;
+    // The credentials-with-`*` line quotes the URL.
+    let url = between(text, head, ". (Reason: ")?.trim_matches('\'');
     let reason = between(text, "(Reason: ", ").")?;
     let status = between(text, "Status code: ", ".").and_then(|s| s.trim().parse::<u16>().ok());
     let quoted = |start: &str| between(reason, start, "'").map(str::to_owned);
@@ -290,11 +291,9 @@ fn firefox(text: &str) -> Option<Explained> {
             value: String::new(),
         }
     } else if let Some(value) = quoted("'Access-Control-Allow-Origin' does not match '") {
-        if Origin::parse(&value).is_ok() {
-            AllowOriginMismatch { value }
-        } else {
-            InvalidAllowOrigin { value }
-        }
+        // Firefox words every unequal value alike (several values too: see
+        // `CorsError::firefox`); the value tells which it is.
+        unequal_allow_origin(value)
     } else if reason.contains("'Access-Control-Allow-Credentials'") {
         CredentialsNotTrue { value: None }
     } else if reason.starts_with("CORS preflight response did not succeed") {
@@ -334,10 +333,10 @@ fn firefox(text: &str) -> Option<Explained> {
             disallowed: Vec::new(),
         }
     } else if reason.starts_with("CORS request external redirect not allowed") {
-        also.push("redirect-with-userinfo");
-        RedirectNotHttp {
-            location: String::new(),
-        }
+        // Printed before a redirected preflight's failure; older Firefox
+        // versions printed it for redirects to other schemes too.
+        also = vec!["redirect-not-http", "redirect-with-userinfo"];
+        RedirectInPreflight { status: 0 }
     } else {
         return None;
     };
@@ -620,6 +619,8 @@ mod tests {
                         e.kind,
                         CorsErrorKind::TooManyRedirects
                             | CorsErrorKind::InvalidRedirectLocation { .. }
+                            | CorsErrorKind::RedirectWithUserinfo { .. }
+                            | CorsErrorKind::RedirectNotHttp { .. }
                     );
                 if firefox_network_error {
                     // Firefox prints its generic network failure here.

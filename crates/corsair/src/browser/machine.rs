@@ -206,6 +206,7 @@ impl Outcome {
                     "Failed to load resource: net::ERR_FAILED".to_string(),
                 ],
             },
+            (Some(e), Profile::Firefox) => e.firefox_console(),
             (Some(e), _) => vec![e.message(profile)],
             (None, Profile::Chromium) => match self.status {
                 Some(status) if status >= 400 => {
@@ -326,6 +327,17 @@ impl Flow<'_> {
         }
     }
 
+    /// The `Origin` of a preflight (and what its answer is checked
+    /// against): the request's, except where the profile keeps the page's
+    /// after a redirect ([`Profile::preflight_origin_untainted`]).
+    fn preflight_origin(&self) -> String {
+        if self.browser.profile.preflight_origin_untainted() {
+            self.request.origin.as_str().to_string()
+        } else {
+            self.request_origin()
+        }
+    }
+
     fn cache_key(&self) -> CacheKey {
         CacheKey {
             partition: self
@@ -360,7 +372,11 @@ impl Flow<'_> {
         }
         self.cors_tainting = true;
         let unsafe_names = self.unsafe_names();
-        let method_safe = is_cors_safelisted_method(&self.method);
+        // A hop after one that was preflighted, where the profile keeps
+        // preflighting ([`Profile::preflight_sticks_across_redirects`]).
+        let forced =
+            self.preflight_branch && self.browser.profile.preflight_sticks_across_redirects();
+        let method_safe = is_cors_safelisted_method(&self.method) && !forced;
         if method_safe && unsafe_names.is_empty() {
             let note =
                 "cross-origin simple request: CORS-safelisted method and headers, no preflight"
@@ -377,7 +393,9 @@ impl Flow<'_> {
             .filter(|n| !cache.header_match(profile, &key, n, now))
             .collect();
         let mut reasons = Vec::new();
-        if !method_safe {
+        if forced {
+            reasons.push("the request was preflighted before the redirect, and this browser keeps preflighting it".to_string());
+        } else if !method_safe {
             reasons.push(format!("method {} is not CORS-safelisted", self.method));
         }
         if !unsafe_names.is_empty() {
@@ -387,7 +405,8 @@ impl Flow<'_> {
             ));
         }
         if method_missing || !headers_missing.is_empty() {
-            let request = preflight_request(&url, &self.method, &unsafe_names, &key.origin);
+            let origin = self.preflight_origin();
+            let request = preflight_request(&url, &self.method, &unsafe_names, &origin);
             self.preflight_sent = true;
             self.exchanges.push(Exchange {
                 kind: ExchangeKind::Preflight,
@@ -464,7 +483,7 @@ impl Flow<'_> {
             .iter()
             .map(|(n, _)| n.as_str().to_string())
             .collect();
-        let request_origin = self.request_origin();
+        let request_origin = self.preflight_origin();
         let input = PreflightInput {
             profile: self.browser.profile,
             credentials: self.request.credentials,

@@ -190,6 +190,12 @@ impl Profile {
     /// are allowed with a plain `*`. The same function judges cached
     /// entries, so a cached `*` covers it too.
     ///
+    /// Firefox: yes, through the pref
+    /// `network.cors_preflight.authorization_covered_by_wildcard`, on by
+    /// default in Firefox ESR 153. Observed in corsair-conformance:
+    /// `pf-get-auth-star-omit`, `pf-get-auth-acah-star-same` and
+    /// `pf-put-json-auth-star-omit` are allowed in Firefox.
+    ///
     /// Not modelled, because it changes only the console message: when
     /// several request headers are missing from the list, Chromium names
     /// the first in its own header-map order (Blink hands the headers over
@@ -199,7 +205,34 @@ impl Profile {
     /// `Authorization`) names `authorization`. corsair-conformance leaves
     /// the console of that case uncompared.
     pub fn wildcard_covers_authorization(self) -> bool {
-        matches!(self, Profile::Chromium)
+        matches!(self, Profile::Chromium | Profile::Firefox)
+    }
+
+    /// Whether a preflight sent after a cross-origin redirect carries the
+    /// page's own origin rather than the tainted `null` (Fetch §3.1.6
+    /// "serializing a request origin" gives `null` to every request of a
+    /// redirect-tainted chain, the preflight included).
+    ///
+    /// Firefox sends, and checks the answer against, the page's origin on
+    /// that preflight, while the actual request after it carries
+    /// `Origin: null` (Gecko builds the preflight channel from the loading
+    /// principal). Observed in corsair-conformance:
+    /// `rd-cross-put-301-to-page-omit`, `rd-cross-put-302-to-cross-host-omit`.
+    pub fn preflight_origin_untainted(self) -> bool {
+        matches!(self, Profile::Firefox)
+    }
+
+    /// Whether a request that needed a preflight keeps needing one after a
+    /// redirect, even when it has become simple (a `303` turns `PUT` into
+    /// `GET`). Fetch §4.1 "main fetch" decides afresh on every hop.
+    ///
+    /// Firefox preflights the redirected request again (Gecko keeps the
+    /// channel's forced-preflight flag across redirects). Observed in
+    /// corsair-conformance: `rd-cross-put-303-to-cross-omit`,
+    /// `rd-cross-put-303-to-cross-host-incl` send `OPTIONS` with
+    /// `Access-Control-Request-Method: GET` before the `GET`.
+    pub fn preflight_sticks_across_redirects(self) -> bool {
+        matches!(self, Profile::Firefox)
     }
 
     /// Extra request headers this browser treats as CORS-safelisted, beyond

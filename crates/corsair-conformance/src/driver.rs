@@ -1,15 +1,18 @@
-//! A small, blocking driver for Debian's headless Chromium: start it, open
-//! pages, run JavaScript, read the console, take screenshots.
+//! A small, blocking driver for the headless browsers Debian packages
+//! (Chromium, Firefox ESR): start one, open pages, run JavaScript, read the
+//! console, take screenshots.
 //!
-//! The browser is driven by `browser/driver.mjs` (Node + `playwright-core`,
-//! pinned in `browser/package-lock.json`; run `npm ci` there once), which
-//! speaks JSON lines on stdin/stdout. One [`Chromium`] is one browser process
-//! with a fresh profile; it is `Sync`, so several threads can use their own
-//! [`Page`]s at once.
+//! Each engine is driven by a Node script in `browser/` speaking the JSON
+//! lines of `browser/protocol.mjs` on stdin/stdout: `driver.mjs`
+//! (Chromium over the DevTools protocol, `playwright-core`) and
+//! `driver-firefox.mjs` (Firefox over WebDriver BiDi, `puppeteer-core`),
+//! both pinned in `browser/package-lock.json` (run `npm ci` there once).
+//! One [`Browser`] is one browser process with a fresh profile; it is
+//! `Sync`, so several threads can use their own [`Page`]s at once.
 //!
 //! ```no_run
-//! use corsair_conformance::chromium::Chromium;
-//! let browser = Chromium::launch().expect("chromium");
+//! use corsair_conformance::driver::{Browser, Engine};
+//! let browser = Browser::launch_engine(Engine::Firefox).expect("firefox");
 //! let page = browser.new_page().expect("page");
 //! page.goto("http://127.0.0.1:8080/").expect("goto");
 //! let title: String = page.eval_as("document.title").expect("eval");
@@ -34,8 +37,64 @@ use serde_json::{json, Value};
 /// (default `/usr/bin/chromium`).
 pub const CHROMIUM_ENV: &str = "CORSAIR_CHROMIUM";
 /// The environment variable that, set to `1`, makes browser tests skip
-/// instead of failing when Chromium cannot be started.
+/// instead of failing when a browser cannot be started.
 pub const SKIP_ENV: &str = "CORSAIR_SKIP_BROWSER";
+
+/// The environment variable that names the Firefox executable
+/// (default `/usr/bin/firefox-esr`).
+pub const FIREFOX_ENV: &str = "CORSAIR_FIREFOX";
+
+/// Which engine a driver runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's `chromium`, over the DevTools protocol (playwright-core).
+    Chromium,
+    /// Debian's `firefox-esr`, over WebDriver BiDi (puppeteer-core).
+    Firefox,
+}
+
+impl Engine {
+    /// Every engine the suite runs, in report order.
+    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+
+    /// The engine's name, as reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "Chromium",
+            Engine::Firefox => "Firefox",
+        }
+    }
+
+    /// The browser model's profile for this engine.
+    pub fn profile(self) -> corsair::browser::Profile {
+        match self {
+            Engine::Chromium => corsair::browser::Profile::Chromium,
+            Engine::Firefox => corsair::browser::Profile::Firefox,
+        }
+    }
+
+    /// The file of `scenarios/` holding this engine's committed observations.
+    pub fn snapshot(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium-observations.jsonl",
+            Engine::Firefox => "firefox-observations.jsonl",
+        }
+    }
+
+    /// The driver script, the executable's variable and its default path,
+    /// the package that provides it.
+    fn driver(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Engine::Chromium => ("driver.mjs", CHROMIUM_ENV, "/usr/bin/chromium", "chromium"),
+            Engine::Firefox => (
+                "driver-firefox.mjs",
+                FIREFOX_ENV,
+                "/usr/bin/firefox-esr",
+                "firefox-esr",
+            ),
+        }
+    }
+}
 
 /// How long one command may take before the driver is considered stuck.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -43,8 +102,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 /// Why the browser could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
-    /// Node, the driver script, its dependencies or Chromium are missing.
-    #[error("cannot start Chromium: {0}")]
+    /// Node, the driver script, its dependencies or the browser are missing.
+    #[error("cannot start the browser: {0}")]
     Launch(String),
     /// The driver answered a command with an error (a JavaScript exception,
     /// a navigation failure, ...).
@@ -61,9 +120,9 @@ pub enum DriverError {
 type Reply = Result<Value, String>;
 type Pending = Arc<Mutex<HashMap<u64, Sender<Reply>>>>;
 
-/// One headless Chromium with a fresh, temporary profile. Dropping it closes
+/// One headless browser with a fresh, temporary profile. Dropping it closes
 /// the browser and deletes the profile.
-pub struct Chromium {
+pub struct Browser {
     child: Mutex<Child>,
     stdin: Mutex<ChildStdin>,
     pending: Pending,
@@ -73,7 +132,7 @@ pub struct Chromium {
 }
 
 /// Whether browser tests should be skipped: only when [`SKIP_ENV`] is `1`.
-/// A missing Chromium is otherwise an error, never a silent skip.
+/// A missing browser is otherwise an error, never a silent skip.
 pub fn skip_requested() -> bool {
     std::env::var(SKIP_ENV).is_ok_and(|v| v == "1")
 }
@@ -84,16 +143,25 @@ pub fn skip_requested() -> bool {
 /// # Panics
 /// When Chromium cannot be launched: a browser test without a browser must
 /// fail, never pass silently. The message says how to install it.
-pub fn launch_for_test(test: &str) -> Option<Chromium> {
+pub fn launch_for_test(test: &str) -> Option<Browser> {
+    launch_engine_for_test(Engine::Chromium, test)
+}
+
+/// [`launch_for_test`] for any engine.
+///
+/// # Panics
+/// When the browser cannot be launched, saying how to install it.
+pub fn launch_engine_for_test(engine: Engine, test: &str) -> Option<Browser> {
     if skip_requested() {
-        eprintln!("{SKIP_ENV}=1: skipping {test}");
+        eprintln!("{SKIP_ENV}=1: skipping {test} in {}", engine.name());
         return None;
     }
-    match Chromium::launch() {
+    match Browser::launch_engine(engine) {
         Ok(browser) => Some(browser),
         Err(e) => panic!(
-            "{test}: {e}\n(run `bash scripts/test.sh`, which installs chromium and the driver; \
-             {SKIP_ENV}=1 skips browser tests explicitly)"
+            "{test} in {}: {e}\n(run `bash scripts/test.sh`, which installs the browsers and the \
+             driver; {SKIP_ENV}=1 skips browser tests explicitly)",
+            engine.name()
         ),
     }
 }
@@ -103,9 +171,15 @@ pub fn driver_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
 
-impl Chromium {
+impl Browser {
     /// Starts the driver and the browser, and waits until it is ready.
-    pub fn launch() -> Result<Chromium, DriverError> {
+    pub fn launch() -> Result<Browser, DriverError> {
+        Self::launch_engine(Engine::Chromium)
+    }
+
+    /// Starts `engine`'s driver and browser, and waits until it is ready.
+    pub fn launch_engine(engine: Engine) -> Result<Browser, DriverError> {
+        let (script, env_var, default_path, package) = engine.driver();
         let dir = driver_dir();
         if !dir.join("node_modules/playwright-core").is_dir() {
             return Err(DriverError::Launch(format!(
@@ -113,15 +187,14 @@ impl Chromium {
                 dir.display()
             )));
         }
-        let executable =
-            std::env::var(CHROMIUM_ENV).unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+        let executable = std::env::var(env_var).unwrap_or_else(|_| default_path.to_string());
         if !Path::new(&executable).exists() {
             return Err(DriverError::Launch(format!(
-                "{executable} does not exist: install Debian's `chromium` package or set {CHROMIUM_ENV}"
+                "{executable} does not exist: install Debian's `{package}` package or set {env_var}"
             )));
         }
         let profile = std::env::temp_dir().join(format!(
-            "corsair-chromium-{}-{}",
+            "corsair-browser-{}-{}",
             std::process::id(),
             PROFILE_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -129,9 +202,9 @@ impl Chromium {
         std::fs::create_dir_all(&profile)
             .map_err(|e| DriverError::Launch(format!("profile {}: {e}", profile.display())))?;
         let mut child = Command::new("node")
-            .arg(dir.join("driver.mjs"))
+            .arg(dir.join(script))
             .current_dir(&dir)
-            .env(CHROMIUM_ENV, &executable)
+            .env(env_var, &executable)
             .env("CORSAIR_USER_DATA_DIR", &profile)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -166,7 +239,7 @@ impl Chromium {
         let pending: Pending = Arc::default();
         let reader_pending = Arc::clone(&pending);
         std::thread::spawn(move || read_replies(lines, reader_pending));
-        Ok(Chromium {
+        Ok(Browser {
             child: Mutex::new(child),
             stdin: Mutex::new(stdin),
             pending,
@@ -231,11 +304,11 @@ fn read_replies(lines: std::io::Lines<BufReader<std::process::ChildStdout>>, pen
     for line in lines {
         let Ok(line) = line else { break };
         let Ok(reply) = serde_json::from_str::<Value>(&line) else {
-            eprintln!("chromium driver: {line}");
+            eprintln!("browser driver: {line}");
             continue;
         };
         let Some(id) = reply.get("id").and_then(Value::as_u64) else {
-            eprintln!("chromium driver: {line}");
+            eprintln!("browser driver: {line}");
             continue;
         };
         let result = if reply.get("ok") == Some(&Value::Bool(true)) {
@@ -257,7 +330,7 @@ fn read_replies(lines: std::io::Lines<BufReader<std::process::ChildStdout>>, pen
     }
 }
 
-impl Drop for Chromium {
+impl Drop for Browser {
     fn drop(&mut self) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let _ = writeln!(lock(&self.stdin), "{}", json!({"id": id, "cmd": "quit"}));
@@ -290,7 +363,7 @@ pub struct ConsoleMessage {
 
 /// One tab. Closed when dropped.
 pub struct Page<'b> {
-    browser: &'b Chromium,
+    browser: &'b Browser,
     id: u64,
 }
 
