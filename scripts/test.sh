@@ -1,38 +1,45 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine.
 #
-# The conformance suite (crates/corsair-conformance) drives Debian's headless
-# Chromium (Node + playwright-core) and Firefox ESR (Node + puppeteer-core,
-# WebDriver BiDi): this script installs them when they are missing. If a
-# browser cannot be installed the suite FAILS; set CORSAIR_SKIP_BROWSER=1 to
-# skip the browser tests explicitly.
+# The browser tests drive three engines from Debian's packages: Chromium
+# (`chromium`, Node + playwright-core), Firefox ESR (`firefox-esr`, Node +
+# puppeteer-core over WebDriver BiDi) and WebKitGTK (`webkit2gtk-driver`
+# under `xvfb`, W3C WebDriver). This script installs them when they are
+# missing and sets CORSAIR_REQUIRE_BROWSERS=1, so a browser that cannot be
+# started FAILS its tests here (plain `cargo test` skips them, saying so).
+# CORSAIR_SKIP_BROWSER=1 skips the browser tests explicitly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+apt_updated=""
 apt_install() {
   local sudo=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo="sudo"; fi
-  if [ -z "${apt_updated:-}" ]; then
+  if [ -z "$apt_updated" ]; then
     $sudo apt-get update -qq && apt_updated=1
   fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+# need PACKAGE PATH...: installs PACKAGE unless every PATH is executable.
+need() {
+  local package=$1 path missing=""
+  shift
+  for path in "$@"; do [ -x "$path" ] || missing=1; done
+  [ -z "$missing" ] && return 0
+  echo "test.sh: installing Debian's $package" >&2
+  apt_install "$package" ||
+    echo "test.sh: could not install $package: the tests that need it will fail (CORSAIR_SKIP_BROWSER=1 skips browser tests)" >&2
+}
+
 if [ "${CORSAIR_SKIP_BROWSER:-}" != "1" ]; then
-  if [ ! -x "${CORSAIR_CHROMIUM:-/usr/bin/chromium}" ]; then
-    echo "test.sh: installing Debian's chromium" >&2
-    apt_install chromium ||
-      echo "test.sh: could not install chromium: the browser tests will fail (CORSAIR_SKIP_BROWSER=1 skips them)" >&2
-  fi
-  if [ ! -x "${CORSAIR_FIREFOX:-/usr/bin/firefox-esr}" ]; then
-    echo "test.sh: installing Debian's firefox-esr" >&2
-    apt_install firefox-esr ||
-      echo "test.sh: could not install firefox-esr: the Firefox tests will fail (CORSAIR_SKIP_BROWSER=1 skips them)" >&2
-  fi
+  export CORSAIR_REQUIRE_BROWSERS=1
+  need chromium "${CORSAIR_CHROMIUM:-/usr/bin/chromium}"
+  need firefox-esr "${CORSAIR_FIREFOX:-/usr/bin/firefox-esr}"
+  need webkit2gtk-driver "${CORSAIR_WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
+  need xvfb /usr/bin/Xvfb
   if ! command -v npm >/dev/null; then
-    echo "test.sh: installing node and npm" >&2
-    apt_install nodejs npm ||
-      echo "test.sh: could not install npm: the browser tests will fail" >&2
+    need npm /usr/bin/npm
   fi
   if command -v npm >/dev/null; then
     (cd crates/corsair-conformance/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,12 +1,14 @@
-//! A small, blocking driver for the headless browsers Debian packages
-//! (Chromium, Firefox ESR): start one, open pages, run JavaScript, read the
+//! A small, blocking driver for the browsers Debian packages (Chromium,
+//! Firefox ESR, WebKitGTK): start one, open pages, run JavaScript, read the
 //! console, take screenshots.
 //!
 //! Each engine is driven by a Node script in `browser/` speaking the JSON
 //! lines of `browser/protocol.mjs` on stdin/stdout: `driver.mjs`
 //! (Chromium over the DevTools protocol, `playwright-core`) and
 //! `driver-firefox.mjs` (Firefox over WebDriver BiDi, `puppeteer-core`),
-//! both pinned in `browser/package-lock.json` (run `npm ci` there once).
+//! both pinned in `browser/package-lock.json` (run `npm ci` there once), and
+//! `driver-webkit.mjs` (WebKitGTK's `MiniBrowser` under its own `Xvfb`, over
+//! W3C WebDriver with no dependency).
 //! One [`Browser`] is one browser process with a fresh profile; it is
 //! `Sync`, so several threads can use their own [`Page`]s at once.
 //!
@@ -36,13 +38,21 @@ use serde_json::{json, Value};
 /// The environment variable that names the Chromium executable
 /// (default `/usr/bin/chromium`).
 pub const CHROMIUM_ENV: &str = "CORSAIR_CHROMIUM";
-/// The environment variable that, set to `1`, makes browser tests skip
-/// instead of failing when a browser cannot be started.
+/// The environment variable that, set to `1`, skips every browser test.
 pub const SKIP_ENV: &str = "CORSAIR_SKIP_BROWSER";
+
+/// The environment variable that, set to `1`, makes a browser that cannot be
+/// started fail its test instead of skipping it. `scripts/test.sh` (the
+/// README's test command) sets it, so CI never passes without the browsers.
+pub const REQUIRE_ENV: &str = "CORSAIR_REQUIRE_BROWSERS";
 
 /// The environment variable that names the Firefox executable
 /// (default `/usr/bin/firefox-esr`).
 pub const FIREFOX_ENV: &str = "CORSAIR_FIREFOX";
+
+/// The environment variable that names `WebKitWebDriver`
+/// (default `/usr/bin/WebKitWebDriver`).
+pub const WEBKIT_ENV: &str = "CORSAIR_WEBKIT_DRIVER";
 
 /// Which engine a driver runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,17 +61,21 @@ pub enum Engine {
     Chromium,
     /// Debian's `firefox-esr`, over WebDriver BiDi (puppeteer-core).
     Firefox,
+    /// Debian's WebKitGTK `MiniBrowser` under `Xvfb`, over W3C WebDriver
+    /// (`webkit2gtk-driver`). WebDriver gives no console log here.
+    Webkit,
 }
 
 impl Engine {
     /// Every engine the suite runs, in report order.
-    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+    pub const ALL: [Engine; 3] = [Engine::Chromium, Engine::Firefox, Engine::Webkit];
 
     /// The engine's name, as reports write it.
     pub fn name(self) -> &'static str {
         match self {
             Engine::Chromium => "Chromium",
             Engine::Firefox => "Firefox",
+            Engine::Webkit => "WebKit",
         }
     }
 
@@ -70,7 +84,14 @@ impl Engine {
         match self {
             Engine::Chromium => corsair::browser::Profile::Chromium,
             Engine::Firefox => corsair::browser::Profile::Firefox,
+            Engine::Webkit => corsair::browser::Profile::Webkit,
         }
+    }
+
+    /// Whether the driver reads the engine's console (WebDriver gives no
+    /// console log for WebKitGTK).
+    pub fn logs_console(self) -> bool {
+        self != Engine::Webkit
     }
 
     /// The file of `scenarios/` holding this engine's committed observations.
@@ -78,6 +99,7 @@ impl Engine {
         match self {
             Engine::Chromium => "chromium-observations.jsonl",
             Engine::Firefox => "firefox-observations.jsonl",
+            Engine::Webkit => "webkit-observations.jsonl",
         }
     }
 
@@ -91,6 +113,12 @@ impl Engine {
                 FIREFOX_ENV,
                 "/usr/bin/firefox-esr",
                 "firefox-esr",
+            ),
+            Engine::Webkit => (
+                "driver-webkit.mjs",
+                WEBKIT_ENV,
+                "/usr/bin/WebKitWebDriver",
+                "webkit2gtk-driver",
             ),
         }
     }
@@ -131,39 +159,65 @@ pub struct Browser {
     profile: PathBuf,
 }
 
-/// Whether browser tests should be skipped: only when [`SKIP_ENV`] is `1`.
-/// A missing browser is otherwise an error, never a silent skip.
+/// Whether browser tests should be skipped outright: [`SKIP_ENV`] is `1`.
 pub fn skip_requested() -> bool {
     std::env::var(SKIP_ENV).is_ok_and(|v| v == "1")
+}
+
+/// Whether a browser that cannot be started fails the test: [`REQUIRE_ENV`]
+/// is `1`.
+pub fn browsers_required() -> bool {
+    std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1")
 }
 
 /// The browser for a test: `None` when [`skip_requested`] (the test then
 /// returns early, saying so), else a launched Chromium.
 ///
 /// # Panics
-/// When Chromium cannot be launched: a browser test without a browser must
-/// fail, never pass silently. The message says how to install it.
+/// As [`launch_engine_for_test`].
 pub fn launch_for_test(test: &str) -> Option<Browser> {
     launch_engine_for_test(Engine::Chromium, test)
 }
 
-/// [`launch_for_test`] for any engine.
+/// [`launch_for_test`] for any engine. A browser that cannot be started
+/// skips the test with a line on stderr naming the test, the engine and why,
+/// unless [`browsers_required`].
 ///
 /// # Panics
-/// When the browser cannot be launched, saying how to install it.
+/// When the browser cannot be launched and [`browsers_required`]: the
+/// README's test command must never pass without its browsers. The message
+/// says how to install them.
 pub fn launch_engine_for_test(engine: Engine, test: &str) -> Option<Browser> {
     if skip_requested() {
-        eprintln!("{SKIP_ENV}=1: skipping {test} in {}", engine.name());
+        skipped(&format!(
+            "{SKIP_ENV}=1: skipping {test} in {}",
+            engine.name()
+        ));
         return None;
     }
     match Browser::launch_engine(engine) {
         Ok(browser) => Some(browser),
-        Err(e) => panic!(
+        Err(e) if browsers_required() => panic!(
             "{test} in {}: {e}\n(run `bash scripts/test.sh`, which installs the browsers and the \
              driver; {SKIP_ENV}=1 skips browser tests explicitly)",
             engine.name()
         ),
+        Err(e) => {
+            skipped(&format!(
+                "SKIPPED {test} in {}: {e} (`bash scripts/test.sh` installs the browsers and \
+                 requires them)",
+                engine.name()
+            ));
+            None
+        }
     }
+}
+
+/// Says a test was skipped where `cargo test` shows it: writing to the
+/// stderr handle directly is not captured by the test harness, unlike
+/// `eprintln!`.
+fn skipped(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The directory holding `driver.mjs` and its `package.json`.

@@ -75,6 +75,10 @@ impl Predictor for ModelPredictor {
     /// verdict, the requests and every other field are still compared;
     /// only `console` is skipped there.
     fn predicts_console_of(&self, scenario: &Scenario, env: &Env) -> bool {
+        // WebDriver gives no console log for WebKitGTK: nothing to compare.
+        if self.profile == Profile::Webkit {
+            return false;
+        }
         let (_, outcome) = run(self.profile, scenario, env);
         let several_headers_refused = outcome.and_then(|o| o.error).is_some_and(|e| match e.kind {
             CorsErrorKind::HeaderNotAllowed { disallowed, .. } => disallowed.len() > 1,
@@ -295,7 +299,7 @@ mod tests {
     #[test]
     fn explain_reads_every_captured_message_to_the_scenarios_code() {
         let env = env();
-        for engine in Engine::ALL {
+        for engine in Engine::ALL.into_iter().filter(|e| e.logs_console()) {
             let mut read = 0;
             for (s, observed) in committed(engine) {
                 let (_, outcome) = run(engine.profile(), &s, &env);

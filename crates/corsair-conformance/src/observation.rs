@@ -61,10 +61,9 @@ impl Observation {
 
     /// The CORS error line (`Access to fetch at ... blocked by CORS policy: ...`), if any.
     pub fn cors_error(&self) -> Option<&str> {
-        self.console
-            .iter()
-            .map(String::as_str)
-            .find(|m| m.contains("blocked by CORS policy"))
+        self.console.iter().map(String::as_str).find(|m| {
+            m.contains("blocked by CORS policy") || m.starts_with("Cross-Origin Request Blocked")
+        })
     }
 }
 

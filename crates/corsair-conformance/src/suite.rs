@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::driver::{Browser, DriverError, Engine};
+use crate::driver::{launch_engine_for_test, Browser, DriverError, Engine};
 use crate::invariants;
 use crate::lab::Lab;
 use crate::matrix::{load_catalogue, scenarios_dir};
@@ -29,6 +29,44 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.tally.disagreements.is_empty() && self.broken.is_empty()
     }
+
+    /// The disagreements about scenarios not in `known`.
+    pub fn unexpected<'a>(&'a self, known: &[&str]) -> Vec<&'a String> {
+        self.tally
+            .disagreements
+            .iter()
+            .filter(|d| {
+                !known
+                    .iter()
+                    .any(|k| d.starts_with(&format!("scenario {k} ")))
+            })
+            .collect()
+    }
+}
+
+/// The suite as a test in `engine`, writing its observations to `out_dir`:
+/// skipped as [`launch_engine_for_test`] says, else fails on any invariant broken or any disagreement about a
+/// scenario not in `known` (the engine's documented, unexplained ones, which
+/// are still counted and printed).
+///
+/// # Panics
+/// When the suite fails, or cannot run.
+pub fn run_as_test(engine: Engine, known: &[&str], out_dir: &Path) {
+    let Some(browser) = launch_engine_for_test(engine, "the conformance suite") else {
+        return;
+    };
+    let report = match run(engine, &browser, out_dir) {
+        Ok(report) => report,
+        Err(e) => panic!("the conformance suite in {}: {e}", engine.name()),
+    };
+    let unexpected = report.unexpected(known);
+    assert!(
+        unexpected.is_empty() && report.broken.is_empty(),
+        "{}; {} unexpected disagreements, {} invariant violations (printed above)",
+        report.tally.summary_line(engine.name()),
+        unexpected.len(),
+        report.broken.len()
+    );
 }
 
 fn recorded(
@@ -85,7 +123,7 @@ pub fn run(engine: Engine, browser: &Browser, out_dir: &Path) -> Result<Report, 
 
     let mut broken = Vec::new();
     for (s, o) in catalogue.scenario.iter().zip(&observed) {
-        let v = invariants::violations(s, o);
+        let v = invariants::violations(s, o, engine.logs_console());
         if !v.is_empty() {
             broken.push(format!(
                 "scenario {} ({}):\n{}\n  observed: {}",

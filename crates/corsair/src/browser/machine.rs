@@ -75,6 +75,8 @@ impl Browser {
             redirect_count: 0,
             cors_tainting: false,
             preflight_branch: false,
+            origin_sent: false,
+            deferred_userinfo: None,
             preflight_sent: false,
             cache_hit: false,
             max_age: None,
@@ -263,6 +265,12 @@ pub struct Flow<'b> {
     redirect_count: u32,
     cors_tainting: bool,
     preflight_branch: bool,
+    /// A redirect to a URL with credentials, refused once its preflight is
+    /// answered ([`Profile::userinfo_checked_after_preflight`]).
+    deferred_userinfo: Option<(String, u16)>,
+    /// Whether a request of this fetch went out with `Origin`
+    /// ([`Profile::keeps_origin_across_redirects`]).
+    origin_sent: bool,
     preflight_sent: bool,
     cache_hit: bool,
     max_age: Option<u64>,
@@ -436,9 +444,11 @@ impl Flow<'_> {
         }
         // Fetch §3.1.6 "append a request `Origin` header": always for CORS,
         // for other requests only when the method is not GET or HEAD.
-        if self.cors_tainting || !matches!(self.method.as_str(), "GET" | "HEAD") {
+        let kept = self.origin_sent && self.browser.profile.keeps_origin_across_redirects();
+        if self.cors_tainting || kept || !matches!(self.method.as_str(), "GET" | "HEAD") {
             if let Ok(v) = http::HeaderValue::from_str(&self.request_origin()) {
                 headers.insert(http::header::ORIGIN, v);
+                self.origin_sent = true;
             }
         }
         let method = http::Method::from_bytes(self.method.as_bytes()).unwrap_or(http::Method::GET);
@@ -478,6 +488,13 @@ impl Flow<'_> {
         headers: &http::HeaderMap,
         unsafe_names: &[String],
     ) -> Phase {
+        if let Some((location, status)) = self.deferred_userinfo.take() {
+            return self.fail(
+                CorsErrorKind::RedirectWithUserinfo { location },
+                Stage::Redirect,
+                Some(status),
+            );
+        }
         let names: Vec<String> = self
             .headers
             .iter()
@@ -574,15 +591,19 @@ impl Flow<'_> {
         }
         self.redirect_count += 1;
         let next_origin = origin_of(&next);
+        let mut deferred = None;
         if includes_credentials(&next)
             && (self.cors_tainting || !same_origin(&self.request.origin, &next_origin))
         {
             let location = next.to_string();
-            return self.fail(
-                CorsErrorKind::RedirectWithUserinfo { location },
-                Stage::Redirect,
-                Some(status),
-            );
+            if self.cors_tainting || !self.browser.profile.userinfo_checked_after_preflight() {
+                return self.fail(
+                    CorsErrorKind::RedirectWithUserinfo { location },
+                    Stage::Redirect,
+                    Some(status),
+                );
+            }
+            deferred = Some((location, status));
         }
         if let Some(m) = rewritten_method(status, &self.method) {
             self.method = m.to_string();
@@ -594,7 +615,20 @@ impl Flow<'_> {
                 .retain(|(n, _)| !is_cors_non_wildcard_request_header_name(n.as_str()));
         }
         self.url_list.push(next);
-        self.main_fetch()
+        let phase = self.main_fetch();
+        match deferred {
+            // The preflight goes first; its answer is then refused.
+            Some(userinfo) if matches!(phase, Phase::AwaitingPreflight { .. }) => {
+                self.deferred_userinfo = Some(userinfo);
+                phase
+            }
+            Some((location, status)) => self.fail(
+                CorsErrorKind::RedirectWithUserinfo { location },
+                Stage::Redirect,
+                Some(status),
+            ),
+            None => phase,
+        }
     }
 
     fn fail(&mut self, kind: CorsErrorKind, stage: Stage, status: Option<u16>) -> Phase {

@@ -196,6 +196,8 @@ impl Profile {
     /// `pf-get-auth-star-omit`, `pf-get-auth-acah-star-same` and
     /// `pf-put-json-auth-star-omit` are allowed in Firefox.
     ///
+    /// WebKit: yes too (WebKitGTK 2.50, no switch), the same scenarios.
+    ///
     /// Not modelled, because it changes only the console message: when
     /// several request headers are missing from the list, Chromium names
     /// the first in its own header-map order (Blink hands the headers over
@@ -205,7 +207,7 @@ impl Profile {
     /// `Authorization`) names `authorization`. corsair-conformance leaves
     /// the console of that case uncompared.
     pub fn wildcard_covers_authorization(self) -> bool {
-        matches!(self, Profile::Chromium | Profile::Firefox)
+        !matches!(self, Profile::Spec)
     }
 
     /// Whether a preflight sent after a cross-origin redirect carries the
@@ -230,9 +232,33 @@ impl Profile {
     /// channel's forced-preflight flag across redirects). Observed in
     /// corsair-conformance: `rd-cross-put-303-to-cross-omit`,
     /// `rd-cross-put-303-to-cross-host-incl` send `OPTIONS` with
-    /// `Access-Control-Request-Method: GET` before the `GET`.
+    /// `Access-Control-Request-Method: GET` before the `GET`. WebKit does
+    /// the same (WebKitGTK 2.50, the same scenarios), with the tainted
+    /// `Origin: null` where Fetch says.
     pub fn preflight_sticks_across_redirects(self) -> bool {
-        matches!(self, Profile::Firefox)
+        matches!(self, Profile::Firefox | Profile::Webkit)
+    }
+
+    /// Whether a same-origin request redirected to a cross-origin URL with
+    /// credentials (`user:pass@`) sends that URL's preflight before it is
+    /// refused (Fetch §4.4 step 10 refuses at the redirect).
+    ///
+    /// WebKit does (WebKitGTK 2.50: `rd-page-put-301-to-userinfo-omit`,
+    /// `rd-page-put-307-to-userinfo-incl` send `OPTIONS` to the new host,
+    /// then fail); a chain already cross-origin is refused at the redirect
+    /// (`rd-cross-put-301-to-userinfo-omit`).
+    pub fn userinfo_checked_after_preflight(self) -> bool {
+        matches!(self, Profile::Webkit)
+    }
+
+    /// Whether a request that carried `Origin` keeps it after a redirect
+    /// even where Fetch §3.1.6 adds none (a same-origin `GET` after a `303`
+    /// turned a `PUT` into one).
+    ///
+    /// WebKit keeps the header (WebKitGTK 2.50:
+    /// `rd-page-put-303-to-page-omit` sends `Origin` on the `GET`).
+    pub fn keeps_origin_across_redirects(self) -> bool {
+        matches!(self, Profile::Webkit)
     }
 
     /// Extra request headers this browser treats as CORS-safelisted, beyond
