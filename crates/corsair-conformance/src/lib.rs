@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache_sequences;
 pub mod driver;
 pub mod fetch;
 pub mod invariants;

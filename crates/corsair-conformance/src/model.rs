@@ -15,13 +15,11 @@
 //! and whether a cookie goes out (the model says whether credentials are
 //! included; the page's cookie exists on host `127.0.0.1` only).
 
-use corsair::browser::{
-    Browser, BrowserRequest, CorsErrorKind, Credentials as ModelCredentials, Outcome, Profile, Step,
-};
+use corsair::browser::{Browser, BrowserRequest, CorsErrorKind, Outcome, Profile, Step};
 use corsair::Origin;
 
 use crate::observation::{Observation, Predictor, SeenRequest};
-use crate::scenario::{Credentials, Env, Scenario};
+use crate::scenario::{Env, Scenario};
 
 /// The browser model's predictor, when there is one.
 pub fn browser_model() -> Option<Box<dyn Predictor>> {
@@ -88,14 +86,6 @@ impl Predictor for ModelPredictor {
     }
 }
 
-fn credentials(c: Credentials) -> ModelCredentials {
-    match c {
-        Credentials::Omit => ModelCredentials::Omit,
-        Credentials::SameOrigin => ModelCredentials::SameOrigin,
-        Credentials::Include => ModelCredentials::Include,
-    }
-}
-
 /// A blocked fetch that never reached the network (a `TypeError` from the
 /// `Request` constructor, or an environment the adapter cannot express).
 fn rejected(requests: Vec<SeenRequest>, console: Vec<String>) -> Observation {
@@ -133,7 +123,7 @@ fn run(profile: Profile, scenario: &Scenario, env: &Env) -> (Observation, Option
         &env.start_url(scenario),
         &spec.method,
         headers,
-        credentials(spec.credentials),
+        spec.credentials.into(),
     ) {
         Ok(r) => r,
         // fetch() rejects before sending anything; a caught TypeError

@@ -65,6 +65,16 @@ impl Credentials {
     }
 }
 
+impl From<Credentials> for corsair::browser::Credentials {
+    fn from(c: Credentials) -> Self {
+        match c {
+            Credentials::Omit => Self::Omit,
+            Credentials::SameOrigin => Self::SameOrigin,
+            Credentials::Include => Self::Include,
+        }
+    }
+}
+
 /// A header as a `[name, value]` pair (order and duplicates are kept:
 /// two `access-control-allow-origin` pairs are sent as two lines).
 pub type HeaderPair = (String, String);

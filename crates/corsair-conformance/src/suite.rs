@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::cache_sequences;
 use crate::driver::{launch_engine_for_test, Browser, DriverError, Engine};
 use crate::invariants;
 use crate::lab::Lab;
@@ -152,6 +153,12 @@ pub fn run(engine: Engine, browser: &Browser, out_dir: &Path) -> Result<Report, 
     let cache_lab = PolicyLab::start(policy_suite::cache_policies)
         .map_err(|e| DriverError::Command(e.to_string()))?;
     tally.merge(policy_suite::run_cache(browser, &cache_lab, engine)?);
+    tally.merge(cache_sequences::run(
+        browser,
+        &cache_lab.pages.a,
+        cache_lab.runtime(),
+        engine,
+    )?);
     let policy_lab = PolicyLab::start(policy_suite::policies)
         .map_err(|e| DriverError::Command(e.to_string()))?;
     tally.merge(policy_suite::run(browser, &policy_lab, engine)?);

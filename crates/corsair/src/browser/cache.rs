@@ -4,7 +4,7 @@
 //! Times are [`Duration`]s since any epoch the caller picks (a test clock,
 //! `Instant` differences, Unix time); only differences matter.
 
-use super::profile::{CacheUpdate, Profile};
+use super::profile::{CacheUpdate, CacheWildcard, Profile};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -72,18 +72,32 @@ impl PreflightCache {
     }
 
     /// Fetch §4.9 "cache entry match": same partition, origin and URL, and
-    /// the entry has credentials or the request does not.
-    fn matches(entry: &CacheEntry, key: &CacheKey, now: Duration) -> bool {
+    /// the entry has credentials or the request does not (the same
+    /// credentials under [`Profile::cache_credentials_exact`]).
+    fn matches(profile: Profile, entry: &CacheEntry, key: &CacheKey, now: Duration) -> bool {
+        let credentials = if profile.cache_credentials_exact() {
+            entry.key.credentials == key.credentials
+        } else {
+            entry.key.credentials || !key.credentials
+        };
         !entry.expired(now)
             && entry.key.partition == key.partition
             && entry.key.origin == key.origin
             && entry.key.url == key.url
-            && (entry.key.credentials || !key.credentials)
+            && credentials
+    }
+
+    /// Whether a cached `*` counts as a wildcard under `profile`.
+    fn wildcard(profile: Profile, entry: &CacheEntry) -> bool {
+        match profile.cache_wildcard() {
+            CacheWildcard::Always => true,
+            CacheWildcard::WithoutCredentials => !entry.key.credentials,
+            CacheWildcard::Never => false,
+        }
     }
 
     /// Fetch §4.9 "method cache entry match": an entry for `method` or `*`.
-    /// Under non-spec profiles a `*` entry counts only when stored without
-    /// credentials (see [`Profile::cache_wildcard_needs_no_credentials`]).
+    /// A `*` entry counts as [`Profile::cache_wildcard`] says.
     pub fn method_match(
         &self,
         profile: Profile,
@@ -92,12 +106,10 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.entries.iter().any(|e| {
-            Self::matches(e, key, now)
+            Self::matches(profile, e, key, now)
                 && match e.method.as_deref() {
                     Some(m) if m == method => true,
-                    Some("*") => {
-                        !(profile.cache_wildcard_needs_no_credentials() && e.key.credentials)
-                    }
+                    Some("*") => Self::wildcard(profile, e),
                     _ => false,
                 }
         })
@@ -113,15 +125,13 @@ impl PreflightCache {
         now: Duration,
     ) -> bool {
         self.entries.iter().any(|e| {
-            Self::matches(e, key, now)
+            Self::matches(profile, e, key, now)
                 && match e.header_name.as_deref() {
                     Some("*") => {
                         let authorization =
                             super::safelist::is_cors_non_wildcard_request_header_name(name)
                                 && !profile.wildcard_covers_authorization();
-                        let credentialed =
-                            profile.cache_wildcard_needs_no_credentials() && e.key.credentials;
-                        !authorization && !credentialed
+                        !authorization && Self::wildcard(profile, e)
                     }
                     Some(h) => h.eq_ignore_ascii_case(name),
                     None => false,
@@ -265,6 +275,24 @@ mod tests {
         );
         assert!(!c.method_match(Profile::Chromium, &key(true), "PATCH", T0));
         assert!(c.method_match(Profile::Spec, &key(true), "PATCH", T0));
+        // Firefox compares cached tokens literally.
+        let mut c = PreflightCache::new();
+        let ff = Profile::Firefox;
+        c.store(ff, &key(false), &s(&["*"]), &s(&["*"]), 60, T0);
+        assert!(!c.method_match(ff, &key(false), "PATCH", T0));
+        assert!(!c.header_match(ff, &key(false), "x-a", T0));
+        assert!(c.method_match(ff, &key(false), "*", T0));
+    }
+
+    #[test]
+    fn firefox_keys_entries_by_credentials() {
+        let mut c = PreflightCache::new();
+        for p in [Profile::Spec, Profile::Firefox] {
+            c.store(p, &key(true), &s(&["PUT"]), &[], 60, T0);
+        }
+        assert!(c.method_match(Profile::Spec, &key(false), "PUT", T0));
+        assert!(!c.method_match(Profile::Firefox, &key(false), "PUT", T0));
+        assert!(c.method_match(Profile::Firefox, &key(true), "PUT", T0));
     }
 
     #[test]

@@ -36,6 +36,18 @@ pub enum CacheUpdate {
     Replace,
 }
 
+/// Which cached `*` method or header entries count as a wildcard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheWildcard {
+    /// Every `*` entry (Fetch §4.9 "method cache entry match").
+    Always,
+    /// Only `*` entries stored from a preflight without credentials.
+    WithoutCredentials,
+    /// None: a cached `*` matches only a method or header named `*`.
+    Never,
+}
+
 /// Default max-age when `Access-Control-Max-Age` is absent or invalid
 /// (Fetch §4.9 "CORS-preflight fetch" step 10: 5 seconds).
 pub const DEFAULT_MAX_AGE: u64 = 5;
@@ -108,11 +120,24 @@ impl Profile {
     /// - WebKit parses with `parseInteger<int64_t>`
     ///   (CrossOriginPreflightResultCache.cpp): a negative number is
     ///   accepted, so the entry expires at once (0 here).
+    ///
+    /// corsair-conformance: `seq-max-age-negative` (`-1`) is cached for
+    /// 5 s by the spec and not at all by Chromium, Firefox and WebKit;
+    /// `seq-max-age-fraction` (`2.5`) gets the 5 s default in Chromium and
+    /// WebKit and is not cached by Firefox, which stores nothing when the
+    /// value is not all digits (0 here). Several header lines are modelled
+    /// as the spec's failure (a joined value is not all digits either), and
+    /// no scenario shows them.
     pub fn max_age(self, values: &[&[u8]]) -> u64 {
         let parsed: Option<u64> = match self {
-            Profile::Spec | Profile::Firefox => match values {
+            Profile::Spec => match values {
                 [one] => parse_delta_seconds(one),
                 _ => None,
+            },
+            Profile::Firefox => match values {
+                [] => None,
+                [one] => Some(parse_delta_seconds(one).unwrap_or(0)),
+                _ => Some(0),
             },
             Profile::Chromium | Profile::Webkit => match values {
                 [one] => parse_signed(one).map(|n| u64::try_from(n).unwrap_or(0)),
@@ -145,16 +170,41 @@ impl Profile {
         }
     }
 
-    /// Whether a cached `*` method or header entry only counts when the
-    /// entry was stored without credentials.
+    /// Which cached `*` entries count as a wildcard.
     ///
-    /// The spec's "method cache entry match" matches a `*` entry whatever
-    /// the entry's credentials; engines honour `*` only for
-    /// non-credentialed results (Chromium
-    /// `PreflightResult::EnsureAllowedCrossOriginMethod`: `if (!credentials_
-    /// && methods_.find("*") ...)`).
-    pub fn cache_wildcard_needs_no_credentials(self) -> bool {
-        !matches!(self, Profile::Spec)
+    /// The spec's "method cache entry match" and "header-name cache entry
+    /// match" take any `*` entry, even one stored from a credentialed
+    /// preflight, where `*` was a literal name.
+    ///
+    /// - Chromium and WebKit honour `*` only for results stored without
+    ///   credentials (Chromium `PreflightResult::EnsureAllowedCrossOriginMethod`:
+    ///   `if (!credentials_ && methods_.find("*") ...)`). corsair-conformance:
+    ///   `seq-star-method-incl`, `seq-star-header-incl` preflight again and
+    ///   fail; `seq-star-method-omit`, `seq-star-header-omit` are served from
+    ///   the cache.
+    /// - Firefox never does: `nsPreflightCache::CacheEntry::CheckRequest`
+    ///   (netwerk/protocol/http/nsCORSListenerProxy.cpp) compares method and
+    ///   header tokens literally, so `seq-star-method-omit` and
+    ///   `seq-star-header-omit` preflight again (and pass).
+    pub fn cache_wildcard(self) -> CacheWildcard {
+        match self {
+            Profile::Spec => CacheWildcard::Always,
+            Profile::Chromium | Profile::Webkit => CacheWildcard::WithoutCredentials,
+            Profile::Firefox => CacheWildcard::Never,
+        }
+    }
+
+    /// Whether a cache entry serves only requests of its own credentials
+    /// mode. The spec's "cache entry match" lets an entry stored with
+    /// credentials serve a request without them.
+    ///
+    /// Firefox keys its entries by credentials (`nsPreflightCache::GetEntry`
+    /// takes `aWithCredentials` into the key): `seq-incl-then-omit`
+    /// preflights again in Firefox and is served from the cache in Chromium
+    /// and WebKit. Every engine preflights again the other way round
+    /// (`seq-omit-then-incl`), as the spec says.
+    pub fn cache_credentials_exact(self) -> bool {
+        matches!(self, Profile::Firefox)
     }
 
     /// Whether the preflight's status is judged before its CORS check
@@ -368,7 +418,10 @@ mod tests {
             (Chromium, &[b"99999999999999999999"], 5),
             (Chromium, &[], 5),
             (Firefox, &[b"100000"], 86400),
-            (Firefox, &[b"-1"], 5),
+            (Firefox, &[b"-1"], 0),
+            (Firefox, &[b"2.5"], 0),
+            (Firefox, &[], 5),
+            (Firefox, &[b" 30 "], 30),
             (Webkit, &[b"100000"], 600),
             (Webkit, &[b"-5"], 0),
             (Webkit, &[b"x"], 5),
