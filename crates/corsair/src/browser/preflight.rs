@@ -473,11 +473,13 @@ mod tests {
                 .map(|e| e.code()),
             Some("preflight-not-ok")
         );
+        // Firefox checks access first, as Chromium does
+        // (hw-preflight-404-without-cors).
         assert_eq!(
             judge_preflight(mk(Profile::Firefox), 404, &h)
                 .err()
                 .map(|e| e.code()),
-            Some("preflight-not-ok")
+            Some("missing-allow-origin")
         );
     }
 
