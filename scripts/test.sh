@@ -8,6 +8,11 @@
 # missing and sets CORSAIR_REQUIRE_BROWSERS=1, so a browser that cannot be
 # started FAILS its tests here (plain `cargo test` skips them, saying so).
 # CORSAIR_SKIP_BROWSER=1 skips the browser tests explicitly.
+#
+# The export tests run the servers corsair exports to: Debian's
+# `nginx-light`, `haproxy`, `caddy` and `apache2`, installed here when
+# missing, and required (CORSAIR_REQUIRE_SERVERS=1: plain `cargo test` skips
+# a missing one, saying so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +34,14 @@ need() {
   [ -z "$missing" ] && return 0
   echo "test.sh: installing Debian's $package" >&2
   apt_install "$package" ||
-    echo "test.sh: could not install $package: the tests that need it will fail (CORSAIR_SKIP_BROWSER=1 skips browser tests)" >&2
+    echo "test.sh: could not install $package: the tests that need it will fail" >&2
 }
+
+export CORSAIR_REQUIRE_SERVERS=1
+need nginx-light /usr/sbin/nginx
+need haproxy /usr/sbin/haproxy
+need caddy /usr/bin/caddy
+need apache2 /usr/sbin/apache2
 
 if [ "${CORSAIR_SKIP_BROWSER:-}" != "1" ]; then
   export CORSAIR_REQUIRE_BROWSERS=1

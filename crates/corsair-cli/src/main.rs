@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod explain;
+mod export;
 mod header_arg;
 mod http_client;
 mod playground;
@@ -57,6 +58,10 @@ enum Command {
     Explain(explain::Args),
     /// Run a CORS gateway in front of an HTTP API.
     Serve(serve::Args),
+    /// Write the policy as nginx, HAProxy, Caddy, Apache, Envoy, Traefik, Kong, Gateway API, S3 or API Gateway config.
+    Export(export::ExportArgs),
+    /// Read such a config back into a [cors] table and list its problems.
+    Import(export::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,5 +74,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Export(args) => export::run_export(args),
+        Command::Import(args) => export::run_import(args),
     }
 }

@@ -28,6 +28,7 @@ pub mod matrix;
 pub mod model;
 pub mod observation;
 pub mod policy_suite;
+pub mod proxy_suite;
 pub mod scenario;
 pub mod server;
 pub mod suite;

@@ -46,6 +46,7 @@ mod test_util;
 pub use config::{ConfigFile, ConfigSyntaxError, CorsConfig};
 pub use origin::{Host, Origin, OriginError, OriginRef};
 pub use policy::{
-    Allowed, ConfigErrors, CorsHeaders, Decision, Policy, PolicyBuilder, Problem, Refusal,
-    RequestKind, Severity, Verdict,
+    Allowed, ConfigErrors, CorsHeaders, Decision, Policy, PolicyBuilder, Portable, PortableNames,
+    PortableOrigins, PortablePattern, PortablePort, Problem, Refusal, RequestKind, Severity,
+    Verdict,
 };

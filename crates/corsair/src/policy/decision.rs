@@ -202,6 +202,19 @@ pub const ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: HeaderName =
 static TRUE: HeaderValue = HeaderValue::from_static("true");
 
 impl CorsHeaders {
+    /// The `Access-Control-*` response headers a policy sets, lowercase, in
+    /// the order of [`CorsHeaders::iter`]; every other engine that enforces
+    /// the policy must drop the upstream's own copies of these.
+    pub const ACCESS_CONTROL_NAMES: [&'static str; 7] = [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+        "access-control-allow-private-network",
+        "access-control-expose-headers",
+    ];
+
     /// Every header these can set, in a fixed order (`Vary` last), with its
     /// value when it is set.
     fn entries(&self) -> [(HeaderName, Option<&HeaderValue>); 8] {
@@ -368,6 +381,16 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn access_control_names_are_the_entries() {
+        let names: Vec<String> = CorsHeaders::default().entries()[..7]
+            .iter()
+            .map(|(n, _)| n.as_str().to_string())
+            .collect();
+        assert_eq!(names, CorsHeaders::ACCESS_CONTROL_NAMES);
+    }
+
     use super::*;
 
     #[test]

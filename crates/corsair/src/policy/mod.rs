@@ -22,6 +22,7 @@ mod decision;
 mod evaluate;
 pub mod header_list;
 mod origins;
+mod portable;
 mod preflight_template;
 mod problems;
 
@@ -32,6 +33,10 @@ pub use decision::{
     ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK, ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK,
 };
 pub use origins::OriginMatch;
+pub use portable::{
+    escape_regex, portable_syntax, Portable, PortableNames, PortableOrigins, PortablePattern,
+    PortablePort,
+};
 pub use problems::{ConfigErrors, Problem, Severity};
 
 use crate::config::CorsConfig;

@@ -30,7 +30,7 @@ pub enum OriginMatch {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PortRule {
+pub(crate) enum PortRule {
     /// No explicit port: the scheme's default.
     Default,
     Exact(u16),
@@ -49,13 +49,13 @@ impl PortRule {
 }
 
 #[derive(Debug, Clone)]
-struct Pattern {
-    scheme: Box<str>,
+pub(crate) struct Pattern {
+    pub(crate) scheme: Box<str>,
     /// `true`: the key is a parent and the host must be a strict subdomain;
     /// `false`: the key is the host itself (a port-only wildcard).
-    subdomains: bool,
-    port: PortRule,
-    source: Arc<str>,
+    pub(crate) subdomains: bool,
+    pub(crate) port: PortRule,
+    pub(crate) source: Arc<str>,
 }
 
 /// The compiled allowlist.
@@ -79,6 +79,23 @@ impl OriginMatcher {
     /// Whether `*` is in the allowlist.
     pub(crate) fn allows_any(&self) -> bool {
         self.any
+    }
+
+    /// The exact entries.
+    pub(crate) fn exact(&self) -> impl Iterator<Item = &str> {
+        self.exact.iter().map(|e| &**e)
+    }
+
+    /// The patterns, each with the host it is anchored to.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = (&str, &Pattern)> {
+        self.patterns
+            .iter()
+            .flat_map(|(host, list)| list.iter().map(move |p| (&**host, p)))
+    }
+
+    /// The regexes as written.
+    pub(crate) fn regex_sources(&self) -> impl Iterator<Item = &str> {
+        self.regex_sources.iter().map(|r| &**r)
     }
 
     /// Which entry allows `origin` (the raw `Origin` header value), if any.
