@@ -7,7 +7,7 @@
 #   TARGETS="corsair nginx" bench/gateway.sh       # a subset of the rows
 #
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), cargo.
-# Everything listens on 127.0.0.1. Three targets, same wrk settings
+# Everything listens on 127.0.0.1. The targets get the same wrk settings
 # (THREADS threads, CONNS connections, DURATION each), two request shapes:
 #   GET       an actual request from an allowed origin
 #   preflight OPTIONS + Origin + Access-Control-Request-Method: PUT
@@ -16,6 +16,9 @@
 #   corsair   corsair serve (release build) in front of that upstream
 #   nginx     nginx as a reverse proxy in front of the same upstream, with
 #             the same policy written the usual way (config below)
+#   nginx-export  nginx running `corsair export --to nginx` of the same
+#             policy (every check of the policy as maps), with the recipe's
+#             worker and keep-alive settings
 #   floor     the cheapest proxy hyper allows (crates/corsair-cli/examples/
 #             hyper_floor.rs: no CORS, no header touched, one upstream
 #             connection per client connection, same threads as corsair)
@@ -29,8 +32,9 @@
 # Prints a Markdown table: requests/s (median, and its range over the
 # rounds), p50 and p99 latency, and the CPU time (user + system, all threads
 # and worker processes) the measured server spent per request: the proxy in
-# the proxy rows, the upstream in its own. Then the ratios corsair / nginx
-# and floor / nginx within each round (the rows of a round run back to back,
+# the proxy rows, the upstream in its own. Then the ratios corsair / nginx,
+# exported nginx / nginx recipe, corsair / exported nginx and floor / nginx
+# within each round (the rows of a round run back to back,
 # so their ratio moves less with the machine's load than two medians do).
 # On a shared 2-CPU machine requests/s is what is left over for the proxy
 # after wrk and the upstream; CPU per request is the proxy's own cost.
@@ -48,7 +52,7 @@ for tool in wrk nginx cargo; do
   command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install wrk nginx-light)" >&2; exit 2; }
 done
 
-TARGETS=${TARGETS:-upstream corsair nginx floor corsair-log}
+TARGETS=${TARGETS:-upstream corsair nginx nginx-export floor corsair-log}
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 
 TMP=$(mktemp -d)
@@ -77,10 +81,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Ports below the ephemeral range, so wrk's own connections never hold them.
-# Six distinct free ports.
-read -r UP CS CL NG FL FS < <(python3 -c 'import socket, random
+# Seven distinct free ports.
+read -r UP CS CL NG FL FS NE < <(python3 -c 'import socket, random
 ports = []
-while len(ports) < 6:
+while len(ports) < 7:
     p = random.randint(20000, 32000); s = socket.socket()
     try: s.bind(("127.0.0.1", p))
     except OSError: continue
@@ -186,6 +190,19 @@ allow_headers = ["authorization"]
 max_age = 600
 CONF
 
+# nginx running `corsair export --to nginx` of the same policy, with the
+# recipe's process settings (2 workers, long keep-alive with wrk) so that
+# the two nginx rows differ only by their CORS configuration.
+if want nginx-export; then
+  mkdir -p "$TMP/export"
+  "$CORSAIR" export --config "$TMP/corsair.toml" --to nginx --listen "127.0.0.1:$NE" \
+    | sed -e 's/^worker_processes auto;/worker_processes 2;/' \
+          -e 's/^    access_log off;/    access_log off;\n    keepalive_requests 1000000;/' \
+          -e 's/worker_connections 1024;/worker_connections 4096;/' \
+          -e 's/keepalive 64;/keepalive 256;/' > "$TMP/export/nginx.conf"
+  [ "$(id -u)" = 0 ] && chown -R 65534:65534 "$TMP/export"
+  as_user nginx -p "$TMP/export" -e "$TMP/export-error.log" -c "$TMP/export/nginx.conf" & NE_PID=$!; PIDS+=($NE_PID)
+fi
 as_user nginx -p "$TMP" -e "$TMP/upstream-error.log" -c "$TMP/upstream.conf" -g 'daemon off;' & UP_PID=$!; PIDS+=($UP_PID)
 as_user nginx -p "$TMP" -e "$TMP/proxy-error.log" -c "$TMP/proxy.conf" -g 'daemon off;' & NG_PID=$!; PIDS+=($NG_PID)
 
@@ -266,6 +283,10 @@ fi
 if want nginx; then
   check "http://127.0.0.1:$NG/" GET 200; check "http://127.0.0.1:$NG/" OPTIONS 204
 fi
+if want nginx-export; then
+  wait_port "$NE"
+  check "http://127.0.0.1:$NE/" GET 200; check "http://127.0.0.1:$NE/" OPTIONS 204
+fi
 if want floor; then
   TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FL" "127.0.0.1:$UP" & FL_PID=$!; PIDS+=($FL_PID)
   TOKIO_WORKER_THREADS=2 "$TMP/hyper_floor" "127.0.0.1:$FS" static & FS_PID=$!; PIDS+=($FS_PID)
@@ -287,6 +308,10 @@ for round in $(seq "$ROUNDS"); do
   if want nginx; then
     run "nginx proxy, GET (allowed origin)" "http://127.0.0.1:$NG/" - "$NG_PID"
     run "nginx proxy, preflight (allowed)" "http://127.0.0.1:$NG/" "$TMP/preflight.lua" "$NG_PID"
+  fi
+  if want nginx-export; then
+    run "nginx, exported config, GET (allowed origin)" "http://127.0.0.1:$NE/" - "$NE_PID"
+    run "nginx, exported config, preflight (allowed)" "http://127.0.0.1:$NE/" "$TMP/preflight.lua" "$NE_PID"
   fi
   if want floor; then
     run "hyper floor, GET (pass-through, no CORS)" "http://127.0.0.1:$FL/" - "$FL_PID"
@@ -327,6 +352,10 @@ for label, runs in rows.items():
 pairs = [
     ("corsair / nginx, GET", "corsair serve, GET (allowed origin)", "nginx proxy, GET (allowed origin)"),
     ("corsair / nginx, preflight", "corsair serve, preflight (allowed)", "nginx proxy, preflight (allowed)"),
+    ("exported nginx / nginx recipe, GET", "nginx, exported config, GET (allowed origin)", "nginx proxy, GET (allowed origin)"),
+    ("exported nginx / nginx recipe, preflight", "nginx, exported config, preflight (allowed)", "nginx proxy, preflight (allowed)"),
+    ("corsair / exported nginx, GET", "corsair serve, GET (allowed origin)", "nginx, exported config, GET (allowed origin)"),
+    ("corsair / exported nginx, preflight", "corsair serve, preflight (allowed)", "nginx, exported config, preflight (allowed)"),
     ("floor / nginx, GET", "hyper floor, GET (pass-through, no CORS)", "nginx proxy, GET (allowed origin)"),
     ("floor / nginx, preflight", "hyper floor, preflight (fixed 204)", "nginx proxy, preflight (allowed)"),
 ]

@@ -59,7 +59,7 @@ fn exports_a_complete_config_and_a_snippet() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("listen 127.0.0.1:9000;"), "{text}");
-    assert!(text.contains("proxy_pass http://127.0.0.1:3000;"), "{text}");
+    assert!(text.contains("server 127.0.0.1:3000;"), "{text}");
     let out = corsair(&["export", "-c", c, "--to", "caddy", "--snippet"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -29,7 +29,7 @@
 //! let routes = [Route::whole_site(cors)];
 //! let options = Options { upstream: "http://127.0.0.1:3000".into(), ..Options::default() };
 //! let nginx = export(&routes, Target::Nginx, &options).unwrap();
-//! assert!(nginx.text.contains("proxy_pass http://127.0.0.1:3000"));
+//! assert!(nginx.text.contains("server 127.0.0.1:3000;"));
 //! ```
 
 #![forbid(unsafe_code)]

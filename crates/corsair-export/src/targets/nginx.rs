@@ -215,20 +215,35 @@ pub(super) fn render(
     }
     let (scheme, authority) = upstream_origin(&options.upstream)?;
     let (host, port) = listen_addr(&options.listen)?;
-    let proxy = format!("{scheme}://{authority}");
+    let proxy = format!("{scheme}://corsair_upstream");
     out.push_str(&comment(
         "#",
         "Run: nginx -p DIR -c FILE (DIR holds the pid file and temp directories).",
     ));
-    out.push_str("daemon off;\nworker_processes 1;\npid nginx.pid;\nerror_log stderr;\n");
+    out.push_str("daemon off;\nworker_processes auto;\npid nginx.pid;\nerror_log stderr;\n");
     out.push_str("events {\n    worker_connections 1024;\n}\n");
     out.push_str("http {\n    access_log off;\n");
     for temp in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
         out.push_str(&format!("    {temp}_temp_path {temp}_temp;\n"));
     }
+    // Kept-alive upstream connections, as a production proxy has them.
+    let server = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        authority.clone()
+    } else if scheme == "https" {
+        format!("{authority}:443")
+    } else {
+        format!("{authority}:80")
+    };
+    out.push_str(&format!(
+        "    upstream corsair_upstream {{\n        server {server};\n        keepalive 64;\n    }}\n"
+    ));
     out.push_str("    proxy_http_version 1.1;\n    proxy_set_header Connection \"\";\n");
+    out.push_str(&format!("    proxy_set_header Host {};\n", authority));
     if scheme == "https" {
-        out.push_str("    proxy_ssl_server_name on;\n");
+        let host = authority.rsplit_once(':').map_or(authority.as_str(), |(h, _)| h);
+        out.push_str(&format!(
+            "    proxy_ssl_server_name on;\n    proxy_ssl_name {host};\n    proxy_ssl_verify on;\n    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n"
+        ));
     }
     for line in maps_text.lines() {
         if line.is_empty() {
