@@ -58,6 +58,9 @@ pub struct CheckArgs {
     /// Also trust the certificate authorities in this PEM file (a staging or test CA).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<std::path::PathBuf>,
+    /// Accept any server certificate, as curl's -k (self-signed staging hosts); the result says so.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
 }
 
 /// Runs `corsair check`.
@@ -113,6 +116,7 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
         timeout: Duration::from_secs_f64(args.timeout),
         resolve: args.resolve.clone(),
         extra_roots,
+        insecure: args.insecure,
     });
     let dropped = request.dropped_headers().to_vec();
     let method = request.method().to_string();
@@ -125,9 +129,15 @@ fn execute(args: &CheckArgs, request: BrowserRequest) -> ExitCode {
                 let mut report = json_report(args, &outcome);
                 let versions: Vec<String> = versions.iter().map(|v| format!("{v:?}")).collect();
                 report["http_versions"] = serde_json::json!(versions);
+                if args.insecure {
+                    report["certificate_verified"] = serde_json::json!(false);
+                }
                 println!("{report}");
             } else {
                 print!("{}", story(args, &method, &outcome, &dropped, color));
+                if args.insecure && args.url.starts_with("https:") {
+                    println!("note: the server's certificate was not verified (--insecure)");
+                }
             }
             ExitCode::from(if outcome.allowed {
                 EXIT_ALLOWED

@@ -63,6 +63,60 @@ pub struct ClientConfig {
     /// Certificate authorities trusted in addition to the Mozilla root
     /// store (`--cacert`), e.g. a staging or test CA.
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// Accept any server certificate (`--insecure`, as curl's `-k`): the
+    /// handshake's signatures are still checked, the chain and the name
+    /// are not.
+    pub insecure: bool,
+}
+
+/// `--insecure`: accepts any certificate chain and name, but still checks
+/// that the server holds the key of the certificate it sent.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// Reads every certificate of a PEM file, for `--cacert`.
@@ -146,9 +200,13 @@ impl HttpClient {
         // then fails with a clear certificate error.
         let _ = roots.add_parsable_certificates(config.extra_roots.iter().cloned());
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut tls = match rustls::ClientConfig::builder_with_provider(provider)
+        let mut tls = match rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
         {
+            Ok(b) if config.insecure => b
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+                .with_no_client_auth(),
             Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
             // The ring provider supports the default versions; keep a
             // working config if that ever changes.

@@ -423,3 +423,21 @@ fn help_has_an_example() {
     assert!(text
         .contains("corsair check https://api.example.com/items --origin https://app.example.com"));
 }
+
+#[test]
+fn insecure_checks_a_self_signed_host_and_says_so() {
+    let acao = ("Access-Control-Allow-Origin", PAGE);
+    let (s, _pem) = Server::start_tls("staging.example.com", move |_| (200, h(&[acao])));
+    let url = format!("https://staging.example.com:{}/", s.port);
+    let resolve = format!("staging.example.com:{}:127.0.0.1", s.port);
+    let (code, _, stderr) = corsair(&[&url, "--origin", PAGE, "--resolve", &resolve]);
+    assert_eq!(
+        code, 2,
+        "an unverifiable certificate is a network error: {stderr}"
+    );
+    let (code, v) = check_json(&url, &["--resolve", &resolve, "-k"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["certificate_verified"], false);
+    let (_, stdout, _) = corsair(&[&url, "--origin", PAGE, "--resolve", &resolve, "--insecure"]);
+    assert!(stdout.contains("certificate was not verified"), "{stdout}");
+}

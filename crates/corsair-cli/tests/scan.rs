@@ -96,6 +96,13 @@ fn respond(req: &Seen) -> (u16, Headers) {
         "safe-public" | "wildcard-auth" => {
             vec![("Access-Control-Allow-Origin".to_string(), "*".to_string())]
         }
+        "wildcard-cookie" => vec![
+            ("Access-Control-Allow-Origin".to_string(), "*".to_string()),
+            (
+                "Set-Cookie".to_string(),
+                "session=1; Secure; HttpOnly".to_string(),
+            ),
+        ],
         "safe-none" => vec![],
         _ if !allowed => vec![("Vary".to_string(), "Origin".to_string())],
         "preflight-echo" if preflight => {
@@ -159,11 +166,26 @@ fn scan(args: &[&str]) -> (i32, serde_json::Value, String) {
     )
 }
 
+/// The classes reported above info severity.
 fn classes(target: &serde_json::Value) -> BTreeSet<String> {
     target["findings"]
         .as_array()
         .map(|f| {
             f.iter()
+                .filter(|f| f["severity"] != "info")
+                .filter_map(|f| f["class"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The classes reported at info severity.
+fn info(target: &serde_json::Value) -> BTreeSet<String> {
+    target["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| f["severity"] == "info")
                 .filter_map(|f| f["class"].as_str().map(str::to_string))
                 .collect()
         })
@@ -217,6 +239,15 @@ fn corpus_reports_exactly_the_planted_classes() {
             mismatches.push(format!("{case}: planted {want:?}, reported {got:?}"));
         }
     }
+    // `*` on a public resource is informational, reported where it is.
+    for ((case, _), target) in CORPUS.iter().zip(targets) {
+        let want: BTreeSet<String> = if *case == "safe-public" {
+            BTreeSet::from(["wildcard-origin".to_string()])
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(info(target), want, "{case}");
+    }
     let recall = correct as f64 / planted as f64;
     let precision = if found == 0 {
         1.0
@@ -267,13 +298,20 @@ fn findings_carry_severity_evidence_and_fix() {
 }
 
 #[test]
-fn wildcard_is_a_finding_only_on_authenticated_responses() {
+fn wildcard_is_informational_unless_the_response_is_sensitive() {
     let server = Server::start(respond);
     let resolve = format!("{HOST}:{}:127.0.0.1", server.port);
     let url = format!("http://{HOST}:{}/wildcard-auth", server.port);
     let (code, json, raw) = scan(&[&url, "--json", "--resolve", &resolve]);
-    assert_eq!(code, 0, "{raw}");
+    assert_eq!(
+        code, 0,
+        "an info finding alone does not fail the scan: {raw}"
+    );
     assert!(classes(&json["targets"][0]).is_empty());
+    assert_eq!(
+        info(&json["targets"][0]),
+        BTreeSet::from(["wildcard-origin".to_string()])
+    );
     let before = server.seen().len();
     let (code, json, raw) = scan(&[
         &url,
@@ -288,9 +326,41 @@ fn wildcard_is_a_finding_only_on_authenticated_responses() {
         classes(&json["targets"][0]),
         BTreeSet::from(["wildcard-origin".to_string()])
     );
+    assert_eq!(json["targets"][0]["findings"][0]["severity"], "medium");
     assert!(server.seen()[before..]
         .iter()
         .all(|s| s.header("authorization") == Some("Bearer t0ken")));
+    // A response that sets a cookie belongs to a session: medium too.
+    let url = format!("http://{HOST}:{}/wildcard-cookie", server.port);
+    let (code, json, raw) = scan(&[&url, "--json", "--resolve", &resolve]);
+    assert_eq!(code, 1, "{raw}");
+    assert_eq!(json["targets"][0]["findings"][0]["severity"], "medium");
+    assert!(json["targets"][0]["findings"][0]["why"]
+        .as_str()
+        .unwrap_or("")
+        .contains("cookie"));
+}
+
+#[test]
+fn insecure_scans_a_self_signed_host_and_says_so() {
+    let (server, _pem) = Server::start_tls(HOST, respond);
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.port);
+    let url = format!("https://{HOST}:{}/reflect-any", server.port);
+    let (code, json, raw) = scan(&[&url, "--json", "--resolve", &resolve]);
+    assert_eq!(code, 2, "an unverifiable certificate stops the scan: {raw}");
+    assert!(json["targets"][0]["error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("TLS"));
+    let (code, json, raw) = scan(&[&url, "--json", "--resolve", &resolve, "-k"]);
+    assert_eq!(code, 1, "{raw}");
+    assert_eq!(json["targets"][0]["certificate_verified"], false);
+    assert!(classes(&json["targets"][0]).contains("reflect-any-origin"));
+    let (_, _, raw) = scan(&[&url, "--resolve", &resolve, "--insecure"]);
+    assert!(
+        raw.contains("certificate not verified (--insecure)"),
+        "{raw}"
+    );
 }
 
 #[test]

@@ -101,6 +101,7 @@ fn start(args: &Args) -> Result<(), String> {
             timeout: Duration::from_secs_f64(args.timeout),
             resolve: Vec::new(),
             extra_roots: Vec::new(),
+            insecure: false,
         });
         let shared = Arc::new(Shared::new(page_addr.port(), api_addr.port(), client)?);
         println!("corsair playground");

@@ -12,7 +12,8 @@ pub enum Class {
     ReflectAnyOrigin,
     /// `Origin: null` is allowed.
     NullOrigin,
-    /// `*` on a response that needed authentication.
+    /// `Access-Control-Allow-Origin: *`: informational, raised when the
+    /// response is sensitive (sets cookies, or was reached with credentials).
     WildcardOrigin,
     /// `https://TARGET.evil.example` is allowed (prefix match).
     PostDomain,
@@ -86,7 +87,7 @@ impl Class {
         match self {
             Class::ReflectAnyOrigin => "Any origin is allowed (the Origin header is reflected)",
             Class::NullOrigin => "The `null` origin is allowed",
-            Class::WildcardOrigin => "`*` on an authenticated response",
+            Class::WildcardOrigin => "Any origin may read the response (`*`)",
             Class::PostDomain => "Origins that merely start with the site's domain are allowed",
             Class::PreDomain => "Origins that merely end with the site's domain are allowed",
             Class::SubstringMatch => "Origins that merely contain part of the domain are allowed",
@@ -128,6 +129,9 @@ impl Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing, nothing to gain by itself (`*` on a response that
+    /// shows nothing sensitive).
+    Info,
     /// Little to gain or needs much more.
     Low,
     /// Needs another foothold (a subdomain XSS, a network position, a cache).
@@ -142,6 +146,7 @@ impl Severity {
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",

@@ -9,6 +9,7 @@
 pub mod class;
 pub mod judge;
 pub mod limiter;
+pub mod openapi;
 pub mod probes;
 pub mod report;
 pub mod sarif;
@@ -30,11 +31,16 @@ corsair scan https://api.example.com/me\n  \
 corsair scan --targets urls.txt --concurrency 32 --rate 200 --json > report.json\n  \
 corsair scan https://api.example.com/me --trusted https://app.example.com \\\n      \
 --header 'Cookie: session=...' --sarif cors.sarif\n  \
-corsair scan https://staging.example.com/ --resolve staging.example.com:443:10.0.0.5\n\n\
+corsair scan https://staging.example.com/ --resolve staging.example.com:443:10.0.0.5\n  \
+corsair scan --openapi openapi.yaml --server https://staging.example.com -k --header 'Authorization: Bearer ...'\n\n\
 Classes: reflect-any-origin, null-origin, wildcard-origin, post-domain, pre-domain, \
 substring-match, unescaped-dot, any-subdomain, insecure-origin, third-party-host, \
 special-char-bypass, localhost-origin, invalid-acao, missing-vary, preflight-reflects-anything.\n\n\
-Exit status: 0 no findings, 1 findings, 2 usage errors or no target could be scanned.")]
+--openapi scans every operation of the spec with its own method and headers (a method that \
+changes state is only preflighted, never sent); one root cause across operations is reported \
+once, with the list of operations.\n\n\
+Exit status: 0 no findings (informational ones aside), 1 findings, 2 usage errors or no target \
+could be scanned.")]
 pub struct Args {
     /// URLs to scan.
     pub urls: Vec<String>,
@@ -68,6 +74,15 @@ pub struct Args {
     /// Also trust the certificate authorities in this PEM file (a staging or test CA).
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+    /// Accept any server certificate, as curl's -k (self-signed staging hosts); each result says so.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Scan every operation of this OpenAPI 3.x / Swagger 2.0 description (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub openapi: Option<PathBuf>,
+    /// The server to scan with --openapi, instead of the spec's `servers` (e.g. a staging host).
+    #[arg(long, value_name = "URL", requires = "openapi")]
+    pub server: Option<String>,
 }
 
 fn read_targets(args: &Args) -> Result<Vec<String>, String> {
@@ -86,10 +101,21 @@ fn read_targets(args: &Args) -> Result<Vec<String>, String> {
                 .filter(|l| !l.is_empty() && !l.starts_with('#')),
         );
     }
-    if urls.is_empty() {
-        return Err("no target: give URLs or --targets FILE".into());
+    if urls.is_empty() && args.openapi.is_none() {
+        return Err("no target: give URLs, --targets FILE or --openapi FILE".into());
     }
     Ok(urls)
+}
+
+/// The operations of `--openapi`, if given.
+fn read_operations(args: &Args) -> Result<Vec<openapi::Operation>, String> {
+    let Some(path) = &args.openapi else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    openapi::operations(&text, args.server.as_deref())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Runs the command.
@@ -132,20 +158,47 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reports = runtime.block_on(scan_all(&args, urls, trusted, extra_roots));
+    let operations = match read_operations(&args) {
+        Ok(ops) => ops,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let targets: Vec<(String, Option<openapi::Operation>)> = urls
+        .into_iter()
+        .map(|u| (u, None))
+        .chain(operations.into_iter().map(|op| (op.url.clone(), Some(op))))
+        .collect();
+    let reports = runtime.block_on(scan_all(&args, targets, trusted, extra_roots));
+    let spec = args.openapi.as_ref().map(|p| p.display().to_string());
     if let Some(path) = &args.sarif {
-        let text = serde_json::to_string_pretty(&sarif::log(&reports)).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&sarif::log(&reports, spec.as_deref()))
+            .unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write SARIF to {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
     if args.json {
-        println!("{}", serde_json::json!({ "targets": reports }));
+        let mut out = serde_json::json!({ "targets": reports });
+        if let Some(spec) = &spec {
+            out["spec"] = serde_json::json!(spec);
+            out["root_causes"] = serde_json::json!(report::root_causes(&reports));
+        }
+        println!("{out}");
+    } else if spec.is_some() {
+        print!("{}", report::human_by_operation(&reports));
     } else {
         print!("{}", report::human(&reports));
     }
-    let findings = reports.iter().any(|r| !r.findings.is_empty());
+    // Informational findings (`*` on a response that shows nothing
+    // sensitive) are reported but do not fail the scan.
+    let findings = reports.iter().any(|r| {
+        r.findings
+            .iter()
+            .any(|f| f.severity > class::Severity::Info)
+    });
     let all_failed = reports.iter().all(|r| r.error.is_some());
     if findings {
         ExitCode::from(1)
@@ -158,7 +211,7 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn scan_all(
     args: &Args,
-    urls: Vec<String>,
+    targets: Vec<(String, Option<openapi::Operation>)>,
     trusted: corsair::Policy,
     extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 ) -> Vec<target::TargetReport> {
@@ -166,6 +219,7 @@ async fn scan_all(
         timeout: Duration::from_secs_f64(args.timeout),
         resolve: args.resolve.clone(),
         extra_roots,
+        insecure: args.insecure,
     });
     let shared = Arc::new((
         client,
@@ -177,8 +231,8 @@ async fn scan_all(
         trusted,
         args.trusted.clone(),
     ));
-    let bar = (urls.len() > 1 && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(urls.len() as u64);
+    let bar = (targets.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(targets.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} targets, {elapsed} elapsed, eta {eta}",
@@ -188,8 +242,9 @@ async fn scan_all(
         bar
     });
     let semaphore = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
-    let mut tasks = Vec::with_capacity(urls.len());
-    for url in urls {
+    let mut tasks = Vec::with_capacity(targets.len());
+    let insecure = args.insecure;
+    for (url, operation) in targets {
         let task_url = url.clone();
         let shared = shared.clone();
         let semaphore = semaphore.clone();
@@ -204,8 +259,9 @@ async fn scan_all(
                     extra,
                     trusted,
                     trusted_list,
+                    insecure,
                 };
-                let report = scanner.scan(&url).await;
+                let report = scanner.scan(&url, operation.as_ref()).await;
                 if let Some(bar) = bar {
                     bar.inc(1);
                 }
@@ -218,11 +274,11 @@ async fn scan_all(
     for (t, url) in tasks {
         match t.await {
             Ok(r) => reports.push(r),
-            Err(e) => reports.push(target::TargetReport {
-                url,
-                findings: Vec::new(),
-                error: Some(format!("internal error while scanning: {e}")),
-            }),
+            Err(e) => {
+                let mut r = target::TargetReport::new(&url, None);
+                r.error = Some(format!("internal error while scanning: {e}"));
+                reports.push(r);
+            }
         }
     }
     if let Some(bar) = bar {

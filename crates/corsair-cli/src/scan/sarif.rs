@@ -9,7 +9,7 @@ fn level(s: Severity) -> &'static str {
     match s {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",
-        Severity::Low => "note",
+        Severity::Low | Severity::Info => "note",
     }
 }
 
@@ -20,11 +20,13 @@ fn score(s: Severity) -> &'static str {
         Severity::High => "8.0",
         Severity::Medium => "5.5",
         Severity::Low => "3.0",
+        Severity::Info => "0.0",
     }
 }
 
-/// The whole SARIF log for a scan.
-pub fn log(reports: &[TargetReport]) -> Value {
+/// The whole SARIF log for a scan; with `spec` (`--openapi`), one result
+/// per root cause, located at each operation in the spec file.
+pub fn log(reports: &[TargetReport], spec: Option<&str>) -> Value {
     let rules: Vec<Value> = Class::ALL
         .iter()
         .map(|c| {
@@ -38,7 +40,36 @@ pub fn log(reports: &[TargetReport]) -> Value {
         })
         .collect();
     let mut results = Vec::new();
-    for r in reports {
+    if let Some(spec) = spec {
+        for c in super::report::root_causes(reports) {
+            let f = c.finding;
+            let rule_index = Class::ALL.iter().position(|k| *k == f.class).unwrap_or(0);
+            let locations: Vec<Value> = if c.lines.is_empty() {
+                vec![json!({"physicalLocation": {"artifactLocation": {"uri": spec}}})]
+            } else {
+                c.lines
+                    .iter()
+                    .map(|l| json!({"physicalLocation": {"artifactLocation": {"uri": spec}, "region": {"startLine": l}}}))
+                    .collect()
+            };
+            results.push(json!({
+                "ruleId": f.class.id(),
+                "ruleIndex": rule_index,
+                "level": level(f.severity),
+                "message": {"text": format!("{} (origin {}) on {}: {} {}", f.class.title(), f.origin, c.operations.join(", "), f.why, f.exploit)},
+                "locations": locations,
+                "properties": {
+                    "severity": f.severity.as_str(),
+                    "security-severity": score(f.severity),
+                    "origin": f.origin,
+                    "credentials": f.credentials,
+                    "operations": c.operations,
+                    "evidence": f.evidence,
+                },
+            }));
+        }
+    }
+    for r in reports.iter().filter(|_| spec.is_none()) {
         for f in &r.findings {
             let rule_index = Class::ALL.iter().position(|c| *c == f.class).unwrap_or(0);
             results.push(json!({

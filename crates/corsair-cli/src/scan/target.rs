@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::class::{Class, Severity};
 use super::judge::{self, Access, Evidence, Finding};
 use super::limiter::RateLimiter;
+use super::openapi::Operation;
 use super::probes::{self, Probe};
 use crate::http_client::{HttpClient, Response};
 
@@ -20,10 +21,34 @@ pub const PROBE_HEADER: &str = "x-corsair-probe";
 pub struct TargetReport {
     /// The URL scanned.
     pub url: String,
+    /// The API operation it stands for (`--openapi`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+    /// `false` when the server's certificate was not verified (`--insecure`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_verified: Option<bool>,
+    /// What the scan did not do or could not know (no actual request for a
+    /// state-changing method, an operation scanned without credentials, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
     /// Why the target could not be scanned, if it could not.
     pub error: Option<String>,
+}
+
+impl TargetReport {
+    /// A report for `url` with nothing in it yet.
+    pub fn new(url: &str, operation: Option<&Operation>) -> TargetReport {
+        TargetReport {
+            url: url.to_string(),
+            operation: operation.cloned(),
+            certificate_verified: None,
+            notes: Vec::new(),
+            findings: Vec::new(),
+            error: None,
+        }
+    }
 }
 
 /// What the scan of one target needs.
@@ -38,7 +63,16 @@ pub struct Scanner<'a> {
     pub trusted: &'a corsair::Policy,
     /// The `--trusted` values as written.
     pub trusted_list: &'a [String],
+    /// Whether certificates go unverified (`--insecure`).
+    pub insecure: bool,
 }
+
+/// What a preflight probe asks for: `Access-Control-Request-Method` and,
+/// when there are any, `Access-Control-Request-Headers`.
+type Ask<'a> = (&'a str, Option<&'a str>);
+
+/// The made-up method and header: a preflight that allows them allows anything.
+const MADE_UP: Ask<'static> = (PROBE_METHOD, Some(PROBE_HEADER));
 
 /// A request sent and its response.
 type Sent = Option<(HeaderMap, Response)>;
@@ -49,6 +83,10 @@ struct Probed {
     probe: Probe,
     actual: Option<(HeaderMap, Response)>,
     preflight: Option<(HeaderMap, Response)>,
+    /// The actual request was not sent on purpose (a method that changes
+    /// state): a preflight that lets the origin through is then the whole
+    /// evidence, and the browser would send the credentialed request.
+    actual_skipped: bool,
 }
 
 impl Scanner<'_> {
@@ -57,22 +95,24 @@ impl Scanner<'_> {
         method: &Method,
         url: &url::Url,
         origin: &str,
-        acr: bool,
+        ask: Option<Ask<'_>>,
     ) -> Option<(HeaderMap, Response)> {
         let mut headers = HeaderMap::new();
         for (n, v) in self.extra {
             headers.append(n.clone(), v.clone());
         }
         headers.insert(header::ORIGIN, HeaderValue::from_str(origin).ok()?);
-        if acr {
+        if let Some((acrm, acrh)) = ask {
             headers.insert(
                 header::ACCESS_CONTROL_REQUEST_METHOD,
-                HeaderValue::from_static(PROBE_METHOD),
+                HeaderValue::from_str(acrm).ok()?,
             );
-            headers.insert(
-                header::ACCESS_CONTROL_REQUEST_HEADERS,
-                HeaderValue::from_static(PROBE_HEADER),
-            );
+            if let Some(acrh) = acrh {
+                headers.insert(
+                    header::ACCESS_CONTROL_REQUEST_HEADERS,
+                    HeaderValue::from_str(acrh).ok()?,
+                );
+            }
         }
         self.limiter.wait().await;
         match self.client.send(method, url, &headers).await {
@@ -90,13 +130,12 @@ impl Scanner<'_> {
         self.trusted.evaluate(&Method::GET, &h).is_allowed()
     }
 
-    /// Scans one URL. Never fails: a target that cannot be reached gets an `error`.
-    pub async fn scan(&self, raw_url: &str) -> TargetReport {
-        let mut report = TargetReport {
-            url: raw_url.to_string(),
-            findings: Vec::new(),
-            error: None,
-        };
+    /// Scans one URL, as `operation` (its method and request headers) when
+    /// given: probes then ask for what a page calling it sends, and a
+    /// method that changes state is only ever preflighted, never sent.
+    /// Never fails: a target that cannot be reached gets an `error`.
+    pub async fn scan(&self, raw_url: &str, operation: Option<&Operation>) -> TargetReport {
+        let mut report = TargetReport::new(raw_url, operation);
         let url = match url::Url::parse(raw_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
             _ => {
@@ -106,6 +145,38 @@ impl Scanner<'_> {
         };
         let scheme = url.scheme().to_string();
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        if self.insecure && scheme == "https" {
+            report.certificate_verified = Some(false);
+        }
+        let headers_asked = operation.map(|op| op.request_headers.join(","));
+        let (actual_method, ask): (Option<Method>, Ask<'_>) = match operation {
+            None => (Some(Method::GET), MADE_UP),
+            Some(op) => {
+                let acrh = headers_asked.as_deref().filter(|h| !h.is_empty());
+                let actual = matches!(op.method.as_str(), "GET" | "HEAD")
+                    .then(|| Method::from_bytes(op.method.as_bytes()).ok())
+                    .flatten();
+                if actual.is_none() {
+                    report.notes.push(format!(
+                        "{} changes state: only preflights were sent, never the {} itself",
+                        op.method, op.method
+                    ));
+                }
+                if op.needs_auth && !self.has_credentials() {
+                    report.notes.push(
+                        "the spec says it needs authentication; scanned without credentials                          (give them with --header)"
+                            .into(),
+                    );
+                }
+                if !op.placeholders.is_empty() {
+                    report.notes.push(format!(
+                        "no example in the spec for {}: filled with a placeholder",
+                        op.placeholders.join(", ")
+                    ));
+                }
+                (actual, (op.method.as_str(), acrh))
+            }
+        };
         // One baseline request tells a dead target apart from a refusing one.
         if let Err(e) = self
             .client
@@ -120,14 +191,42 @@ impl Scanner<'_> {
             .into_iter()
             .filter(|p| !self.is_trusted(&p.origin))
             .collect();
-        let mut probed = Vec::with_capacity(probes.len());
+        let mut probed = Vec::with_capacity(probes.len() + 1);
+        // An operation's preflights ask for what it really sends; one more,
+        // from a trusted origin when there is one, asks for the made-up
+        // method and header, for the echo check.
+        let trusted_origin = self
+            .trusted_list
+            .iter()
+            .find(|o| corsair::OriginRef::parse(o).is_ok())
+            .cloned();
+        let echo_probe = operation
+            .filter(|_| trusted_origin.is_none())
+            .and_then(|_| probes.first().cloned());
         for probe in probes {
-            let actual = self.send(&Method::GET, &url, &probe.origin, false).await;
-            let preflight = self.send(&Method::OPTIONS, &url, &probe.origin, true).await;
+            let actual = match &actual_method {
+                Some(m) => self.send(m, &url, &probe.origin, None).await,
+                None => None,
+            };
+            let preflight = self
+                .send(&Method::OPTIONS, &url, &probe.origin, Some(ask))
+                .await;
             probed.push(Probed {
                 probe,
                 actual,
                 preflight,
+                actual_skipped: actual_method.is_none(),
+            });
+        }
+        if let Some(probe) = echo_probe {
+            let preflight = self
+                .send(&Method::OPTIONS, &url, &probe.origin, Some(MADE_UP))
+                .await;
+            probed.push(Probed {
+                probe,
+                actual: None,
+                preflight,
+                actual_skipped: true,
             });
         }
         let mut trusted_probed = Vec::new();
@@ -136,9 +235,18 @@ impl Scanner<'_> {
             .iter()
             .filter(|o| corsair::OriginRef::parse(o).is_ok())
         {
-            let actual = self.send(&Method::GET, &url, origin, false).await;
-            let preflight = self.send(&Method::OPTIONS, &url, origin, true).await;
+            let actual = match &actual_method {
+                Some(m) => self.send(m, &url, origin, None).await,
+                None => None,
+            };
+            let preflight = self.send(&Method::OPTIONS, &url, origin, Some(ask)).await;
             trusted_probed.push((origin.clone(), actual, preflight));
+        }
+        if let (Some(_), Some(origin)) = (operation, &trusted_origin) {
+            let preflight = self
+                .send(&Method::OPTIONS, &url, origin, Some(MADE_UP))
+                .await;
+            trusted_probed.push((origin.clone(), None, preflight));
         }
 
         let registrable = psl::domain_str(&host).unwrap_or(&host).to_string();
@@ -149,6 +257,17 @@ impl Scanner<'_> {
             .findings
             .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
         report
+    }
+
+    /// Whether `--header` gave credentials (a cookie, `Authorization`, or
+    /// an API key header).
+    fn has_credentials(&self) -> bool {
+        self.extra.iter().any(|(n, _)| {
+            *n == header::AUTHORIZATION
+                || *n == header::COOKIE
+                || n.as_str().contains("key")
+                || n.as_str().contains("token")
+        })
     }
 
     fn extra_map(&self) -> HeaderMap {
@@ -170,36 +289,32 @@ impl Scanner<'_> {
         let mut found: Vec<Finding> = Vec::new();
         for p in probed {
             let origin = &p.probe.origin;
-            let (access, via_preflight, exchange) = match (&p.actual, &p.preflight) {
-                (Some((req, resp)), pre) => {
-                    let a = judge::access(&resp.headers, origin);
-                    // `*` is reported as wildcard-origin, not as this class.
-                    let a = if judge::reflects(&resp.headers, origin) {
-                        a
-                    } else {
-                        Access::None
-                    };
-                    if a != Access::None {
-                        (a, false, Some(("GET", req, resp)))
-                    } else if let Some((preq, presp)) = pre {
-                        let pa = judge::access(&presp.headers, origin);
-                        let ok_status = (200..300).contains(&presp.status);
-                        if ok_status
-                            && judge::reflects(&presp.headers, origin)
-                            && pa != Access::None
-                        {
-                            (pa, true, Some(("OPTIONS", preq, presp)))
-                        } else {
-                            (Access::None, false, None)
-                        }
-                    } else {
-                        (Access::None, false, None)
-                    }
-                }
-                _ => (Access::None, false, None),
+            // The actual response first; else the preflight's (the only
+            // exchange for a method the scan never sends).
+            let from_actual = p.actual.as_ref().and_then(|(req, resp)| {
+                let a = judge::access(&resp.headers, origin);
+                // `*` is reported as wildcard-origin, not as this class.
+                (a != Access::None && judge::reflects(&resp.headers, origin)).then_some((
+                    a,
+                    false,
+                    ("GET", req, resp),
+                ))
+            });
+            let from_preflight = || {
+                p.preflight.as_ref().and_then(|(preq, presp)| {
+                    let pa = judge::access(&presp.headers, origin);
+                    ((200..300).contains(&presp.status)
+                        && judge::reflects(&presp.headers, origin)
+                        && pa != Access::None)
+                        .then_some((pa, true, ("OPTIONS", preq, presp)))
+                })
+            };
+            let (access, via_preflight, exchange) = match from_actual.or_else(from_preflight) {
+                Some((a, v, e)) => (a, v, Some(e)),
+                None => (Access::None, false, None),
             };
             let (Some(severity), Some((method, req, resp))) = (
-                judge::origin_severity(p.probe.class, access, via_preflight),
+                judge::origin_severity(p.probe.class, access, via_preflight && !p.actual_skipped),
                 exchange,
             ) else {
                 continue;
@@ -311,14 +426,16 @@ impl Scanner<'_> {
                         Evidence::new(method, req, resp.status, &resp.headers),
                     ));
                 }
-                if method == "GET" && wildcard.is_none() && authenticated {
+                if method == "GET" && wildcard.is_none() {
                     let star = resp
                         .headers
                         .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
                         .is_some_and(|v| v == "*");
                     if star && (200..300).contains(&resp.status) {
+                        let sets_cookies = resp.headers.contains_key(header::SET_COOKIE);
                         wildcard = Some((
                             origin.to_string(),
+                            sets_cookies,
                             Evidence::new(method, req, resp.status, &resp.headers),
                         ));
                     }
@@ -373,8 +490,15 @@ impl Scanner<'_> {
         if let Some((o, e)) = echo {
             push(Class::PreflightReflectsAnything, Severity::Low, o, format!("The preflight allowed the made-up method `{PROBE_METHOD}` or header `{PROBE_HEADER}`."), e);
         }
-        if let Some((o, e)) = wildcard {
-            push(Class::WildcardOrigin, Severity::Medium, o, "The request carried credentials given with --header and the response says `*`: anyone who can reach the resource without them can read it from any page.".into(), e);
+        if let Some((o, sets_cookies, e)) = wildcard {
+            let (severity, why) = if authenticated {
+                (Severity::Medium, "The request carried credentials given with --header and the response says `*`: anyone who can reach the resource without them can read it from any page.")
+            } else if sets_cookies {
+                (Severity::Medium, "The response says `*` and sets a cookie, so it belongs to a session: any page can read what it returns to anyone who can reach it.")
+            } else {
+                (Severity::Info, "The response says `*`: any page can read it. That is right for public data; nothing here shows this response is sensitive (scan with --header credentials to check an authenticated one).")
+            };
+            push(Class::WildcardOrigin, severity, o, why.into(), e);
         }
     }
 }

@@ -227,7 +227,10 @@ pub(super) fn render(
         out.push_str(&format!("    {temp}_temp_path {temp}_temp;\n"));
     }
     // Kept-alive upstream connections, as a production proxy has them.
-    let server = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let server = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         authority.clone()
     } else if scheme == "https" {
         format!("{authority}:443")
@@ -240,7 +243,9 @@ pub(super) fn render(
     out.push_str("    proxy_http_version 1.1;\n    proxy_set_header Connection \"\";\n");
     out.push_str(&format!("    proxy_set_header Host {};\n", authority));
     if scheme == "https" {
-        let host = authority.rsplit_once(':').map_or(authority.as_str(), |(h, _)| h);
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority.as_str(), |(h, _)| h);
         out.push_str(&format!(
             "    proxy_ssl_server_name on;\n    proxy_ssl_name {host};\n    proxy_ssl_verify on;\n    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n"
         ));
