@@ -12,6 +12,8 @@
 use std::fmt;
 
 use corsair::{CorsConfig, Policy, Severity};
+use std::sync::LazyLock;
+
 use regex::Regex;
 use serde_json::Value;
 
@@ -124,10 +126,13 @@ fn unanchor(regex: &str) -> (String, bool) {
 /// The `allow_origins` pattern a regex written by `export` stands for
 /// (`PortablePattern::regex`), if it is one.
 fn pattern_of(regex: &str) -> Option<String> {
-    let shape = Regex::new(
-        r"^(https?)://\(\?:\[a-z0-9_-\]\{1,63\}\\\.\)\+((?:[a-z0-9_-]|\\[.-])+)(?::([0-9]+)|(\(\?::\[0-9\]\{1,5\}\)\?))?$",
-    )
-    .ok()?;
+    static SHAPE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(
+            r"^(https?)://\(\?:\[a-z0-9_-\]\{1,63\}\\\.\)\+((?:[a-z0-9_-]|\\[.-])+)(?::([0-9]+)|(\(\?::\[0-9\]\{1,5\}\)\?))?$",
+        )
+        .ok()
+    });
+    let shape = SHAPE.as_ref()?;
     let c = shape.captures(regex)?;
     let host = c[2].replace('\\', "");
     let port = match (c.get(3), c.get(4)) {
@@ -286,41 +291,62 @@ mod directives {
             || (h == "origin" && v.contains("txn.corsair_origin"))
     }
 
-    pub(super) fn read(
-        target: Target,
-        text: &str,
-        findings: &mut Vec<Finding>,
-    ) -> Result<Route, ImportError> {
-        // `NAME VALUE` of a response header set by the line, whatever the
-        // target's keyword.
-        let setter = Regex::new(
-            r#"(?i)(?:add_header|set-header|add-header|\bhdr|header(?:\s+@\S+)?|Header\s+(?:always\s+)?(?:set|add|append|merge))\s+['"]?(access-control-[a-z-]+|vary)['"]?\s+("(?:[^"\\]|\\.)*"|'[^']*'|[^\s;{}]+)"#,
-        )
-        .map_err(|e| error(target, e.to_string()))?;
-        // Caddy's `header @m {` blocks hold `Name value` lines.
-        let block_line = Regex::new(r#"(?i)^\s*(access-control-[a-z-]+)\s+("[^"]*"|\S+)\s*$"#)
-            .map_err(|e| error(target, e.to_string()))?;
-        // Conditions on Origin: a regex after `~`, `~*`, `-m reg`, `=~`,
-        // `.matches(`, `header_regexp Origin`, `SetEnvIf Origin`.
-        let origin_regex = Regex::new(
-            r#"(?ix)
+    /// The regexes the directive reader uses, compiled once.
+    struct Patterns {
+        /// `NAME VALUE` of a response header set by a line, whatever the
+        /// target's keyword.
+        setter: Regex,
+        /// Caddy's `header @m {` blocks hold `Name value` lines.
+        block_line: Regex,
+        /// Conditions on Origin: a regex after `~`, `~*`, `-m reg`, `=~`,
+        /// `.matches(`, `header_regexp Origin`, `SetEnvIf Origin`.
+        origin_regex: Regex,
+        /// nginx: a `map $http_origin` block, and its regex keys.
+        map_start: Regex,
+        map_key: Regex,
+        /// HAProxy: exact origins in an ACL.
+        origin_exact: Regex,
+    }
+
+    fn patterns() -> Result<&'static Patterns, String> {
+        static PATTERNS: LazyLock<Result<Patterns, String>> = LazyLock::new(|| {
+            let re = |p: &str| Regex::new(p).map_err(|e| e.to_string());
+            Ok(Patterns {
+                setter: re(
+                    r#"(?i)(?:add_header|set-header|add-header|\bhdr|header(?:\s+@\S+)?|Header\s+(?:always\s+)?(?:set|add|append|merge))\s+['"]?(access-control-[a-z-]+|vary)['"]?\s+("(?:[^"\\]|\\.)*"|'[^']*'|[^\s;{}]+)"#,
+                )?,
+                block_line: re(r#"(?i)^\s*(access-control-[a-z-]+)\s+("[^"]*"|\S+)\s*$"#)?,
+                origin_regex: re(r#"(?ix)
             (?:\$http_origin\s*~\*?\s*)"?([^")\s]+)"?
             | (?:req\.f?hdr\(origin\)\s+-m\s+reg\s+(?:-i\s+)?)['"]?([^'"\s]+)
             | (?:origin\}?\s*=~\s*)(?:m;([^;]+);|/([^/]+)/|m\#([^\#]+)\#)
             | (?:header\.origin\}\.matches\(r?")([^"]+)"
             | (?:header_regexp\s+(?:\S+\s+)?origin\s+)(\S+)
-            | (?:setenvif(?:nocase)?\s+origin\s+)"?([^"\s]+)"?"#,
-        )
-        .map_err(|e| error(target, e.to_string()))?;
-        // nginx: the regex keys of a `map $http_origin` block.
-        let map_start = Regex::new(r"^\s*map\s+\$http_origin\s+\S+\s*\{")
-            .map_err(|e| error(target, e.to_string()))?;
-        let map_key = Regex::new(r#"^\s*"?~\*?([^"\s]+)"?\s+(\S+?);"#)
-            .map_err(|e| error(target, e.to_string()))?;
+            | (?:setenvif(?:nocase)?\s+origin\s+)"?([^"\s]+)"?"#)?,
+                map_start: re(r"^\s*map\s+\$http_origin\s+\S+\s*\{")?,
+                map_key: re(r#"^\s*"?~\*?([^"\s]+)"?\s+(\S+?);"#)?,
+                origin_exact: re(
+                    r#"(?i)req\.f?hdr\(origin\)\s+(?:-m\s+str\s+)?((?:https?://\S+\s*)+)"#,
+                )?,
+            })
+        });
+        PATTERNS.as_ref().map_err(Clone::clone)
+    }
+
+    pub(super) fn read(
+        target: Target,
+        text: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Result<Route, ImportError> {
+        let Patterns {
+            setter,
+            block_line,
+            origin_regex,
+            map_start,
+            map_key,
+            origin_exact,
+        } = patterns().map_err(|e| error(target, e))?;
         let mut in_origin_map = false;
-        let origin_exact =
-            Regex::new(r#"(?i)req\.f?hdr\(origin\)\s+(?:-m\s+str\s+)?((?:https?://\S+\s*)+)"#)
-                .map_err(|e| error(target, e.to_string()))?;
 
         let variables = if target == Target::Nginx {
             nginx_map_values(text)
