@@ -84,6 +84,7 @@ struct File {
 struct RouteFile {
     path_prefix: Option<String>,
     host: Option<String>,
+    upstream: Option<String>,
     cors: Option<CorsConfig>,
 }
 
@@ -96,6 +97,16 @@ fn routes_of(file: &File) -> Result<Vec<Route>, String> {
             return Err(format!(
                 "routes[{i}] matches the host `{host}`: export routes by path only (one export per \
                  host, with that host's routes)"
+            ));
+        }
+        if let Some(upstream) = r
+            .upstream
+            .as_ref()
+            .filter(|u| Some(*u) != file.upstream.as_ref())
+        {
+            return Err(format!(
+                "routes[{i}] has its own upstream `{upstream}`: export sends every route to one \
+                 upstream, so export the routes of each upstream on their own"
             ));
         }
         let Some(cors) = r.cors.clone().or_else(|| file.cors.clone()) else {

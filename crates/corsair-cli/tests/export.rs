@@ -132,6 +132,31 @@ allow_credentials = true
 }
 
 #[test]
+fn routes_with_their_own_upstream_or_host_are_refused() {
+    let config = file(
+        "two-upstreams.toml",
+        "upstream = \"http://127.0.0.1:3000\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n[[routes]]\npath_prefix = \"/b\"\nupstream = \"http://127.0.0.1:4000\"\n",
+    );
+    let out = corsair(&["export", "-c", config.to_str().unwrap(), "--to", "nginx"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its own upstream"));
+    let config = file(
+        "host-route.toml",
+        "[cors]\nallow_origins = [\"https://app.example.com\"]\n[[routes]]\nhost = \"api.example.com\"\n",
+    );
+    let out = corsair(&[
+        "export",
+        "-c",
+        config.to_str().unwrap(),
+        "--to",
+        "caddy",
+        "--snippet",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("host"));
+}
+
+#[test]
 fn import_prints_the_policy_and_each_trap_with_its_line() {
     let nginx = file(
         "reflect.conf",

@@ -317,7 +317,8 @@ mod directives {
                 )?,
                 block_line: re(r#"(?i)^\s*(access-control-[a-z-]+)\s+("[^"]*"|\S+)\s*$"#)?,
                 origin_regex: re(r#"(?ix)
-            (?:\$http_origin\s*~\*?\s*)"?([^")\s]+)"?
+            \$http_origin\s*~\*?\s*"([^"]+)"
+            | \$http_origin\s*~\*?\s*([^"\s]\S*)\s*\)\s*\{
             | (?:req\.f?hdr\(origin\)\s+-m\s+reg\s+(?:-i\s+)?)['"]?([^'"\s]+)
             | (?:origin\}?\s*=~\s*)(?:m;([^;]+);|/([^/]+)/|m\#([^\#]+)\#)
             | (?:header\.origin\}\.matches\(r?")([^"]+)"
@@ -390,7 +391,7 @@ mod directives {
                 continue;
             }
             for c in origin_regex.captures_iter(raw_line) {
-                let re = [1, 2, 3, 4, 5, 6, 7, 8]
+                let re = [1, 2, 3, 4, 5, 6, 7, 8, 9]
                     .iter()
                     .find_map(|g| c.get(*g))
                     .map(|m| m.as_str().to_string());
@@ -500,13 +501,25 @@ mod directives {
         Ok(Route::whole_site(cors))
     }
 
-    /// nginx `map` blocks: each variable's first non-empty value other than
-    /// the default (`None`: only empty values), so that a header set from
-    /// a map variable reads as its value.
+    /// nginx `map` blocks and `set` lines: each variable's first non-empty
+    /// value other than a map's default (`None`: only empty values), so that
+    /// a header set from a variable reads as its value.
     fn nginx_map_values(text: &str) -> std::collections::HashMap<String, Option<String>> {
         let mut out = std::collections::HashMap::new();
         let mut current: Option<String> = None;
         for line in text.lines().map(str::trim) {
+            // `set $var value;` (often inside an `if` on the origin).
+            if let Some(rest) = line.strip_prefix("set ") {
+                if let Some((var, value)) =
+                    rest.trim_end_matches(';').split_once(char::is_whitespace)
+                {
+                    let value = value.trim().trim_matches(['"', '\'']);
+                    if var.starts_with('$') && !value.is_empty() {
+                        out.insert(var.to_string(), Some(value.to_string()));
+                    }
+                }
+                continue;
+            }
             if let Some(rest) = line.strip_prefix("map ") {
                 if let Some(var) = rest
                     .trim_end_matches('{')

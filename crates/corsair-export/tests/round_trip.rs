@@ -150,6 +150,30 @@ fn a_reflecting_nginx_config_is_an_error_on_its_line() {
 }
 
 #[test]
+fn an_nginx_origin_check_through_a_variable_is_read_as_its_regex() {
+    let text = r#"location / {
+    if ($http_origin ~* "^https://(app|admin)\.example\.com$") {
+        set $cors $http_origin;
+    }
+    add_header Access-Control-Allow-Origin $cors always;
+    add_header Access-Control-Allow-Methods "GET, PUT" always;
+}
+"#;
+    let imported = import(Target::Nginx, text).unwrap();
+    let cors = &imported.routes[0].cors;
+    assert_eq!(
+        cors.allow_origin_regex,
+        ["https://(app|admin)\\.example\\.com"]
+    );
+    assert!(cors.allow_origins.is_empty(), "{cors:?}");
+    assert!(!imported.has_errors(), "{:?}", imported.findings);
+    // The same echo with no condition reflects every origin.
+    let open = "add_header Access-Control-Allow-Origin $http_origin;\n";
+    let imported = import(Target::Nginx, open).unwrap();
+    assert!(imported.has_errors());
+}
+
+#[test]
 fn an_unanchored_traefik_regex_is_an_error() {
     let text = "http:\n  middlewares:\n    cors:\n      headers:\n        accessControlAllowOriginListRegex: ['https://app\\.example\\.com']\n        accessControlAllowMethods: [GET]\n";
     let imported = import(Target::Traefik, text).unwrap();
