@@ -26,7 +26,7 @@ use crate::http::forwarded::{self, ClientInfo};
 use crate::http::path::{self, Ambiguity};
 use crate::http::upgrade;
 use crate::observability::access_log;
-use crate::upstream::proxy::{Proxy, ProxyFuture, Shared, Target};
+use crate::upstream::proxy::{FromClient, Proxy, ProxyFuture, Shared, Target};
 
 /// One route, ready to serve: its name (for the access log), the CORS
 /// layer wrapping the proxy to its upstream, and what it does with
@@ -258,9 +258,12 @@ impl hyper::service::Service<Request<Incoming>> for Gateway {
         let websocket = upgrade::requested(request.version(), request.headers());
         let foreign_upgrade = websocket
             && upgrade::foreign_origin(request.headers(), &snapshot.settings.server_names);
-        let mut service = route.service.clone();
-        service.get_mut().serving(self.client.clone(), websocket);
-        let future = service.call(request);
+        let request = request.map(|body| FromClient {
+            body,
+            client: self.client.clone(),
+            websocket,
+        });
+        let future = route.service.clone().call(request);
         // The layer's own decision, for the metrics and the log.
         let outcome = future.outcome();
         self.state.shared.metrics.request_started();

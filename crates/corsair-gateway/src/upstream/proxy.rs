@@ -58,20 +58,26 @@ pub struct Target {
 }
 
 /// Forwards requests to one route's upstream. Always ready; cloning is
-/// three `Arc` clones.
+/// two `Arc` clones.
 #[derive(Debug, Clone)]
 pub struct Proxy {
     target: Arc<Target>,
     shared: Arc<Shared>,
-    /// The connection the next request comes from, for the forwarding
-    /// headers: set by the gateway on its per-request clone (cheaper than a
-    /// request extension, which allocates a map per request), taken by
-    /// that request.
-    client: Option<Arc<ClientInfo>>,
-    /// Whether the next request is a WebSocket handshake
-    /// ([`upgrade::requested`]), also set by the gateway, which has looked
-    /// already.
-    websocket: bool,
+}
+
+/// A client's request body with what the gateway knows of the request, so
+/// that it travels with the request through the CORS layer: held in the
+/// body rather than in the request's extensions, which would allocate a map
+/// per request.
+#[derive(Debug)]
+pub struct FromClient {
+    /// The body as hyper read it.
+    pub body: Incoming,
+    /// The connection it came from, for the forwarding headers.
+    pub client: Arc<ClientInfo>,
+    /// Whether it is a WebSocket handshake ([`upgrade::requested`]; the
+    /// gateway has looked already).
+    pub websocket: bool,
 }
 
 /// A request ready to go upstream, and what its answer needs.
@@ -100,19 +106,7 @@ pub type ProxyFuture =
 impl Proxy {
     /// A proxy to `target`.
     pub fn new(target: Arc<Target>, shared: Arc<Shared>) -> Self {
-        Proxy {
-            target,
-            shared,
-            client: None,
-            websocket: false,
-        }
-    }
-
-    /// Forwards a request of `client`'s connection next, a WebSocket
-    /// handshake or not ([`upgrade::requested`]).
-    pub fn serving(&mut self, client: Arc<ClientInfo>, websocket: bool) {
-        self.client = Some(client);
-        self.websocket = websocket;
+        Proxy { target, shared }
     }
 
     /// Everything done to a request before it goes upstream, done in
@@ -120,7 +114,7 @@ impl Proxy {
     /// the limit), the target, hop-by-hop and forwarding headers, `Host`
     /// and the body cap. Only what the send needs is moved into the
     /// request's future, which keeps that future small.
-    fn prepare(&mut self, request: Request<Incoming>) -> Result<Outgoing, Failure> {
+    fn prepare(&mut self, request: Request<FromClient>) -> Result<Outgoing, Failure> {
         let target = &self.target;
         if request.method() == Method::CONNECT {
             return Err(Failure::NotAProxy);
@@ -133,13 +127,20 @@ impl Proxy {
         if declared.is_some_and(|n| n > target.max_body_bytes) {
             // Answered without reading the body: read the rest away so the
             // client gets to see the 413.
-            crate::http::body::drain(request.into_body());
+            crate::http::body::drain(request.into_body().body);
             return Err(Failure::BodyTooLarge);
         }
-        let (mut parts, body) = request.into_parts();
+        let (
+            mut parts,
+            FromClient {
+                body,
+                client,
+                websocket,
+            },
+        ) = request.into_parts();
         // A protocol upgrade (WebSocket): its two hop-by-hop headers go on
         // to the upstream, and the client's side of the switch is kept.
-        let upgrade = match std::mem::take(&mut self.websocket) {
+        let upgrade = match websocket {
             true => Upgrade::WebSocket(upgrade::client_side(&mut parts)),
             false => Upgrade::No,
         };
@@ -165,10 +166,7 @@ impl Proxy {
         if let Upgrade::WebSocket(_) = upgrade {
             upgrade::restore_headers(&mut parts.headers, upgrade::WEBSOCKET);
         }
-        // Taken: it is this request's, and the future needs no copy.
-        if let Some(client) = self.client.take() {
-            forwarded::add_forwarded(&mut parts.headers, &client, host.as_ref());
-        }
+        forwarded::add_forwarded(&mut parts.headers, &client, host.as_ref());
         let host_header = match (host, target.preserve_host) {
             (Some(host), true) if host.to_str().is_ok() => host,
             _ => target.upstream.host_header().clone(),
@@ -378,7 +376,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-impl Service<Request<Incoming>> for Proxy {
+impl Service<Request<FromClient>> for Proxy {
     type Response = Response<GatewayBody>;
     type Error = Infallible;
     type Future = ProxyFuture;
@@ -387,7 +385,7 @@ impl Service<Request<Incoming>> for Proxy {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> ProxyFuture {
+    fn call(&mut self, request: Request<FromClient>) -> ProxyFuture {
         let Outgoing {
             request,
             tripped,
