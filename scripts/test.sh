@@ -43,15 +43,20 @@ need haproxy /usr/sbin/haproxy
 need caddy /usr/bin/caddy
 need apache2 /usr/sbin/apache2
 
+# The Gateway API CRD schema the gateway-api exports are validated against.
+if ! command -v npm >/dev/null; then
+  need npm /usr/bin/npm
+fi
+if command -v npm >/dev/null; then
+  (cd crates/corsair-conformance/schemas && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if [ "${CORSAIR_SKIP_BROWSER:-}" != "1" ]; then
   export CORSAIR_REQUIRE_BROWSERS=1
   need chromium "${CORSAIR_CHROMIUM:-/usr/bin/chromium}"
   need firefox-esr "${CORSAIR_FIREFOX:-/usr/bin/firefox-esr}"
   need webkit2gtk-driver "${CORSAIR_WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
   need xvfb /usr/bin/Xvfb
-  if ! command -v npm >/dev/null; then
-    need npm /usr/bin/npm
-  fi
   if command -v npm >/dev/null; then
     (cd crates/corsair-conformance/browser && npm ci --no-audit --no-fund --loglevel=error)
   fi
