@@ -72,11 +72,42 @@ pub fn headers_regex(portable: &Portable) -> String {
     format!("^[ \\t,]*(?:{name}[ \\t]*(?:,[ \\t,]*|$))*$")
 }
 
-/// `scheme://host:port` of the upstream URL.
+/// The upstream a complete config proxies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The host, without the port (IPv6 in brackets).
+    pub host: String,
+    /// The port, the scheme's default when the URL has none.
+    pub port: u16,
+    /// `host[:port]` as written.
+    pub authority: String,
+}
+
+impl Upstream {
+    /// `scheme://authority`, as written.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+
+    /// `host:port`, with the default port spelled out.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// Whether it is reached over TLS.
+    pub fn tls(&self) -> bool {
+        self.scheme == "https"
+    }
+}
+
+/// Parses the upstream URL.
 ///
 /// # Errors
-/// When the URL is not `http://` or `https://` with a host and no path.
-pub fn upstream_origin(url: &str) -> Result<(String, String), ExportError> {
+/// When the URL is not `http://` or `https://` with a host, an optional
+/// numeric port and no path.
+pub fn upstream(url: &str) -> Result<Upstream, ExportError> {
     let bad = || {
         ExportError::Unusable(format!(
             "--upstream `{url}`: give the upstream as http://HOST:PORT or https://HOST:PORT, \
@@ -91,7 +122,57 @@ pub fn upstream_origin(url: &str) -> Result<(String, String), ExportError> {
     if authority.is_empty() || authority.contains(['/', '?', '#', ' ', '"', '\'']) {
         return Err(bad());
     }
-    Ok((scheme.to_string(), authority.to_string()))
+    let default = if scheme == "https" { 443 } else { 80 };
+    let (host, port) = match authority.rsplit_once(':') {
+        // A colon inside IPv6 brackets is not a port separator.
+        Some((host, port)) if !port.contains(']') => {
+            (host, port.parse::<u16>().map_err(|_| bad())?)
+        }
+        _ => (authority, default),
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok(Upstream {
+        scheme: scheme.to_string(),
+        host: host.to_string(),
+        port,
+        authority: authority.to_string(),
+    })
+}
+
+/// `text` between `open` and `close` when it holds none of `forbidden`
+/// (the characters the target's quoting cannot carry), else an error
+/// naming `what` the text was meant to be.
+pub fn enclose(
+    text: &str,
+    forbidden: &[char],
+    open: &str,
+    close: &str,
+    what: &str,
+) -> Result<String, ExportError> {
+    if text.contains(forbidden) || text.contains('\n') {
+        return Err(ExportError::Unusable(format!(
+            "`{text}` cannot be written as {what}"
+        )));
+    }
+    Ok(format!("{open}{text}{close}"))
+}
+
+/// The one route of `routes`, for targets that hold a single policy.
+///
+/// # Errors
+/// When there are several, saying why `target_holds` one.
+pub fn single<'a, 'b>(
+    routes: &'a [&'b crate::Prepared<'b>],
+    target_holds: &str,
+) -> Result<&'a crate::Prepared<'b>, ExportError> {
+    match routes {
+        [r] => Ok(r),
+        _ => Err(ExportError::Unusable(format!(
+            "{target_holds}: export one route at a time"
+        ))),
+    }
 }
 
 /// The listen address as `host:port`.
@@ -166,4 +247,41 @@ pub fn json(value: &serde_json::Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_get_their_default_port() {
+        let u = upstream("https://api.example.com/").unwrap();
+        assert_eq!(
+            (u.address(), u.origin(), u.tls()),
+            (
+                "api.example.com:443".into(),
+                "https://api.example.com".into(),
+                true
+            )
+        );
+        let u = upstream("http://127.0.0.1:3000").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("127.0.0.1", 3000));
+        assert_eq!(upstream("http://[::1]").unwrap().address(), "[::1]:80");
+        for bad in [
+            "ftp://a",
+            "http://a/path",
+            "http://a:port",
+            "http://:80",
+            "a:80",
+        ] {
+            assert!(upstream(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enclose_refuses_what_the_quoting_cannot_carry() {
+        assert_eq!(enclose("a b", &['"'], "\"", "\"", "x").unwrap(), "\"a b\"");
+        assert!(enclose("a\"b", &['"'], "\"", "\"", "x").is_err());
+        assert!(enclose("a\nb", &[], "'", "'", "x").is_err());
+    }
 }

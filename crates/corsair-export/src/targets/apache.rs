@@ -7,29 +7,25 @@
 use corsair::{CorsHeaders, Portable, PortableNames, PortableOrigins};
 
 use crate::render::{
-    approximations, comment, headers_regex, listen_addr, method_regex, upstream_origin,
+    approximations, comment, enclose, headers_regex, listen_addr, method_regex, upstream,
 };
 use crate::{ExportError, Gap, Options, Prepared};
 
 /// An `ap_expr` regex literal, `m;…;`: `;` is neither a token character
 /// nor found in a serialized origin, and `ap_expr` takes it as a delimiter.
 fn regex(re: &str, flags: &str) -> Result<String, ExportError> {
-    if re.contains([';', '"', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "the regex `{re}` cannot be written in an Apache expression"
-        )));
-    }
-    Ok(format!("m;{re};{flags}"))
+    enclose(
+        re,
+        &[';', '"'],
+        "m;",
+        &format!(";{flags}"),
+        "a regex in an Apache expression",
+    )
 }
 
 /// A double-quoted directive argument.
 fn quoted(text: &str) -> Result<String, ExportError> {
-    if text.contains(['"', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "`{text}` cannot be written as an Apache argument"
-        )));
-    }
-    Ok(format!("\"{text}\""))
+    enclose(text, &['"'], "\"", "\"", "an Apache argument")
 }
 
 const PREFLIGHT: &str = "%{REQUEST_METHOD} == 'OPTIONS' && -n %{req_novary:Origin} && -n %{req_novary:Access-Control-Request-Method}";
@@ -203,7 +199,7 @@ pub(super) fn render(
         out.push_str(&rules);
         return Ok(out);
     }
-    let (scheme, authority) = upstream_origin(&options.upstream)?;
+    let upstream = upstream(&options.upstream)?;
     let (host, port) = listen_addr(&options.listen)?;
     let dir = &options.runtime_dir;
     out.push_str(&comment(
@@ -223,7 +219,7 @@ pub(super) fn render(
             module.0, module.1
         ));
     }
-    if scheme == "https" {
+    if upstream.tls() {
         out.push_str(
             "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nSSLProxyEngine on\n",
         );
@@ -235,8 +231,9 @@ pub(super) fn render(
         p = quoted(&format!("{dir}/apache2.pid"))?
     ));
     out.push_str(&rules);
+    let origin = upstream.origin();
     out.push_str(&format!(
-        "ProxyPass \"/\" \"{scheme}://{authority}/\"\nProxyPassReverse \"/\" \"{scheme}://{authority}/\"\n"
+        "ProxyPass \"/\" \"{origin}/\"\nProxyPassReverse \"/\" \"{origin}/\"\n"
     ));
     Ok(out)
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map};
 
-use crate::render::{items, json, names, origin_list};
+use crate::render::{items, json, names, origin_list, single};
 use crate::{ExportError, Gap, Options, Prepared};
 
 pub(super) fn render(
@@ -11,11 +11,7 @@ pub(super) fn render(
     _options: &Options,
     _gaps: &[Gap],
 ) -> Result<String, ExportError> {
-    let [r] = routes else {
-        return Err(ExportError::Unusable(
-            "an HTTP API has one CORS configuration: export one route at a time".into(),
-        ));
-    };
+    let r = single(routes, "an HTTP API has one CORS configuration")?;
     let p = &r.portable;
     let (plain, _) = origin_list(p);
     let mut config = Map::new();

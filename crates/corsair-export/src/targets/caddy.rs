@@ -5,7 +5,7 @@
 use corsair::{CorsHeaders, Portable, PortableNames, PortableOrigins};
 
 use crate::render::{
-    approximations, comment, headers_regex, listen_addr, method_regex, upstream_origin,
+    approximations, comment, enclose, headers_regex, listen_addr, method_regex, upstream,
 };
 use crate::{ExportError, Gap, Options, Prepared};
 
@@ -15,22 +15,18 @@ fn header(name: &str) -> String {
 
 /// A CEL raw string holding a regex (no escape processing).
 fn raw(regex: &str) -> Result<String, ExportError> {
-    if regex.contains(['"', '`', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "the regex `{regex}` cannot be written in a Caddyfile expression"
-        )));
-    }
-    Ok(format!("r\"{regex}\""))
+    enclose(
+        regex,
+        &['"', '`'],
+        "r\"",
+        "\"",
+        "a regex in a Caddyfile expression",
+    )
 }
 
 /// A double-quoted Caddyfile value.
 fn value(text: &str) -> Result<String, ExportError> {
-    if text.contains(['"', '\\', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "`{text}` cannot be written as a Caddyfile value"
-        )));
-    }
-    Ok(format!("\"{text}\""))
+    enclose(text, &['"', '\\'], "\"", "\"", "a Caddyfile value")
 }
 
 struct Conditions {
@@ -230,7 +226,7 @@ pub(super) fn render(
         }
         return Ok(out);
     }
-    let (scheme, authority) = upstream_origin(&options.upstream)?;
+    let upstream = upstream(&options.upstream)?.origin();
     let (host, port) = listen_addr(&options.listen)?;
     out.push_str(&comment(
         "#",
@@ -238,7 +234,6 @@ pub(super) fn render(
     ));
     out.push_str("{\n\tadmin off\n\tauto_https off\n}\n\n");
     out.push_str(&format!("http://{host}:{port} {{\n"));
-    let upstream = format!("{scheme}://{authority}");
     for r in routes {
         out.push_str(&route_block(r, Some(&upstream))?);
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::render::{approximations, comment, items, names, origin_list, upstream_origin, yaml};
+use crate::render::{approximations, comment, items, names, origin_list, upstream, yaml};
 use crate::{ExportError, Gap, Options, Prepared};
 
 /// The route's `CorsPolicy`.
@@ -45,7 +45,7 @@ pub(super) fn render(
     options: &Options,
     gaps: &[Gap],
 ) -> Result<String, ExportError> {
-    let (scheme, authority) = upstream_origin(&options.upstream)?;
+    let upstream = upstream(&options.upstream)?;
     let route_entries: Vec<Value> = routes
         .iter()
         .map(|r| {
@@ -73,10 +73,6 @@ pub(super) fn render(
          on the matching route.",
     );
     header.push_str(&approximations("#", gaps));
-    let (host, port) = authority
-        .rsplit_once(':')
-        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap_or(80)))
-        .unwrap_or((authority.clone(), if scheme == "https" { 443 } else { 80 }));
     let value = json!({
         "http_filters": [
             {"name": "envoy.filters.http.cors", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}},
@@ -89,7 +85,7 @@ pub(super) fn render(
         "clusters": [{
             "name": "corsair_upstream",
             "type": "STRICT_DNS",
-            "load_assignment": {"cluster_name": "corsair_upstream", "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": host, "port_value": port}}}}]}]},
+            "load_assignment": {"cluster_name": "corsair_upstream", "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": upstream.host, "port_value": upstream.port}}}}]}]},
         }],
     });
     yaml(&header, &value)

@@ -6,28 +6,18 @@
 use corsair::{CorsHeaders, Portable, PortableNames, PortableOrigins};
 
 use crate::render::{
-    approximations, comment, headers_regex, listen_addr, method_regex, upstream_origin,
+    approximations, comment, enclose, headers_regex, listen_addr, method_regex, upstream,
 };
 use crate::{ExportError, Gap, Options, Prepared};
 
 /// A single-quoted argument: HAProxy does no escape processing inside.
 fn quote(text: &str) -> Result<String, ExportError> {
-    if text.contains(['\'', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "`{text}` cannot be written as a HAProxy argument"
-        )));
-    }
-    Ok(format!("'{text}'"))
+    enclose(text, &['\''], "'", "'", "a HAProxy argument")
 }
 
 /// A double-quoted log-format argument (`%[...]` expands).
 fn format_arg(text: &str) -> Result<String, ExportError> {
-    if text.contains(['"', '\\', '\n']) {
-        return Err(ExportError::Unusable(format!(
-            "`{text}` cannot be written as a HAProxy header value"
-        )));
-    }
-    Ok(format!("\"{text}\""))
+    enclose(text, &['"', '\\'], "\"", "\"", "a HAProxy header value")
 }
 
 /// A preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
@@ -263,22 +253,13 @@ pub(super) fn render(
         out.push_str(&rules);
         return Ok(out);
     }
-    let (scheme, authority) = upstream_origin(&options.upstream)?;
+    let upstream = upstream(&options.upstream)?;
     let (host, port) = listen_addr(&options.listen)?;
-    let server_host = if authority.contains(':') {
-        authority.clone()
-    } else if scheme == "https" {
-        format!("{authority}:443")
-    } else {
-        format!("{authority}:80")
-    };
-    let tls = if scheme == "https" {
-        let sni = authority
-            .split(':')
-            .next()
-            .unwrap_or(&authority)
-            .to_string();
-        format!(" ssl verify required ca-file @system-ca sni str({sni})")
+    let tls = if upstream.tls() {
+        format!(
+            " ssl verify required ca-file @system-ca sni str({})",
+            upstream.host
+        )
     } else {
         String::new()
     };
@@ -290,7 +271,8 @@ pub(super) fn render(
     out.push_str(&rules);
     out.push_str("    default_backend corsair_upstream\n\n");
     out.push_str(&format!(
-        "backend corsair_upstream\n    server upstream {server_host}{tls}\n"
+        "backend corsair_upstream\n    server upstream {}{tls}\n",
+        upstream.address()
     ));
     Ok(out)
 }

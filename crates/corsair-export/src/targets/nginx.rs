@@ -5,19 +5,19 @@
 use corsair::{CorsHeaders, Portable, PortableNames, PortableOrigins};
 
 use crate::render::{
-    approximations, comment, headers_regex, listen_addr, method_regex, upstream_origin,
+    approximations, comment, enclose, headers_regex, listen_addr, method_regex, upstream,
 };
 use crate::{ExportError, Gap, Options, Prepared};
 
 /// nginx reads `\` escapes in quoted strings only for quotes and `\\`;
 /// a regex goes in double quotes with `"` and `\\` left out of it.
 fn quote(text: &str) -> Result<String, ExportError> {
-    if text.contains(['"', '\n']) || text.contains("\\\\") {
+    if text.contains("\\\\") {
         return Err(ExportError::Unusable(format!(
             "`{text}` cannot be written as an nginx string"
         )));
     }
-    Ok(format!("\"{text}\""))
+    enclose(text, &['"'], "\"", "\"", "an nginx string")
 }
 
 fn maps(r: &Prepared<'_>) -> Result<String, ExportError> {
@@ -213,9 +213,9 @@ pub(super) fn render(
         }
         return Ok(out);
     }
-    let (scheme, authority) = upstream_origin(&options.upstream)?;
+    let upstream = upstream(&options.upstream)?;
     let (host, port) = listen_addr(&options.listen)?;
-    let proxy = format!("{scheme}://corsair_upstream");
+    let proxy = format!("{}://corsair_upstream", upstream.scheme);
     out.push_str(&comment(
         "#",
         "Run: nginx -p DIR -c FILE (DIR holds the pid file and temp directories).",
@@ -227,27 +227,19 @@ pub(super) fn render(
         out.push_str(&format!("    {temp}_temp_path {temp}_temp;\n"));
     }
     // Kept-alive upstream connections, as a production proxy has them.
-    let server = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.clone()
-    } else if scheme == "https" {
-        format!("{authority}:443")
-    } else {
-        format!("{authority}:80")
-    };
     out.push_str(&format!(
-        "    upstream corsair_upstream {{\n        server {server};\n        keepalive 64;\n    }}\n"
+        "    upstream corsair_upstream {{\n        server {};\n        keepalive 64;\n    }}\n",
+        upstream.address()
     ));
     out.push_str("    proxy_http_version 1.1;\n    proxy_set_header Connection \"\";\n");
-    out.push_str(&format!("    proxy_set_header Host {};\n", authority));
-    if scheme == "https" {
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority.as_str(), |(h, _)| h);
+    out.push_str(&format!(
+        "    proxy_set_header Host {};\n",
+        upstream.authority
+    ));
+    if upstream.tls() {
         out.push_str(&format!(
-            "    proxy_ssl_server_name on;\n    proxy_ssl_name {host};\n    proxy_ssl_verify on;\n    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n"
+            "    proxy_ssl_server_name on;\n    proxy_ssl_name {};\n    proxy_ssl_verify on;\n    proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n",
+            upstream.host
         ));
     }
     for line in maps_text.lines() {

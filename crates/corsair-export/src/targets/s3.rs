@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map};
 
-use crate::render::{items, json, names, origin_list};
+use crate::render::{items, json, names, origin_list, single};
 use crate::{ExportError, Gap, Options, Prepared};
 
 /// The methods S3 accepts in `AllowedMethods`.
@@ -14,11 +14,7 @@ pub(super) fn render(
     _options: &Options,
     _gaps: &[Gap],
 ) -> Result<String, ExportError> {
-    let [r] = routes else {
-        return Err(ExportError::Unusable(
-            "S3 has one CORS configuration per bucket: export one route at a time".into(),
-        ));
-    };
+    let r = single(routes, "S3 has one CORS configuration per bucket")?;
     let p = &r.portable;
     let (plain, _) = origin_list(p);
     let mut methods: Vec<String> = vec!["GET".into(), "HEAD".into(), "POST".into()];
